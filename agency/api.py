@@ -1,0 +1,94 @@
+"""The agency-host API about the user: who am I, and API tokens."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from allauth.mfa.adapter import get_adapter as get_mfa_adapter
+from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.internal.auth import TOTP
+from django.contrib.auth import authenticate
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.authtoken.models import Token
+from rest_framework.exceptions import AuthenticationFailed, ValidationError
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.throttling import AnonRateThrottle
+from rest_framework.views import APIView
+
+from agency.api_base import reject_unknown_fields
+from agency.permissions import Authenticated
+from agency.selectors import clients_for_user, user_agency_role
+from clients.api import ClientSerializer
+
+
+class MeSerializer(serializers.Serializer[Any]):
+    email = serializers.EmailField()
+    full_name = serializers.CharField()
+    role = serializers.CharField(allow_null=True)
+    mfa_enabled = serializers.BooleanField()
+    clients = ClientSerializer(many=True)
+
+
+class MeView(APIView):
+    permission_classes = [Authenticated]
+
+    @extend_schema(responses=MeSerializer, summary="You, your role and the brands you may open")
+    def get(self, request: Request) -> Response:
+        user = request.user
+        role = user_agency_role(user=user)
+        data = {
+            "email": user.email,
+            "full_name": user.full_name,
+            "role": role.value if role else None,
+            "mfa_enabled": get_mfa_adapter().is_mfa_enabled(user),
+            "clients": clients_for_user(user=user),
+        }
+        return Response(MeSerializer(data).data)
+
+
+class TokenRequestSerializer(serializers.Serializer[Any]):
+    email = serializers.EmailField()
+    password = serializers.CharField(trim_whitespace=False)
+    code = serializers.CharField(required=False, help_text="TOTP code, for users with MFA on.")
+
+
+class TokenSerializer(serializers.Serializer[Any]):
+    token = serializers.CharField()
+
+
+class TokenThrottle(AnonRateThrottle):
+    rate = "20/min"
+
+
+class TokenView(APIView):
+    """Exchange e-mail and password (and a TOTP code where MFA is on) for an API token."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list[Any] = []
+    throttle_classes = [TokenThrottle]
+
+    @extend_schema(
+        request=TokenRequestSerializer, responses=TokenSerializer, summary="Get an API token"
+    )
+    def post(self, request: Request) -> Response:
+        reject_unknown_fields(request.data, {"email", "password", "code"})
+        serializer = TokenRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        user = authenticate(
+            request._request, email=data["email"].lower(), password=data["password"]
+        )
+        if user is None or not user.is_active:
+            raise AuthenticationFailed("E-mail or password is wrong.")
+        totp = Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).first()
+        if totp is not None:
+            code = data.get("code")
+            if not code:
+                raise ValidationError({"code": ["MFA is on for this user: give the TOTP code."]})
+            if not TOTP(totp).validate_code(code):
+                raise ValidationError({"code": ["The TOTP code is wrong or expired."]})
+        token, _ = Token.objects.get_or_create(user=user)
+        return Response({"token": token.key}, status=status.HTTP_200_OK)

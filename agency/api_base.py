@@ -1,0 +1,57 @@
+"""Base classes of the brand-host API.
+
+A brand endpoint works on `self.client`, the tenant the middleware resolved from the host; the
+base class checks the connection is in that brand's schema before the handler runs, so a
+misrouted request fails instead of reading another schema. Querysets come from
+`scoped_queryset()`; `get_queryset` is owned here and subclasses do not override it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django.db.models import QuerySet
+from rest_framework import generics, views
+from rest_framework.request import Request
+
+from clients import tenancy
+
+if TYPE_CHECKING:
+    from clients.models import Client
+
+
+class TenantAPIView(views.APIView):
+    client: Client
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)  # authentication and TenantAccess first
+        tenant = getattr(request._request, "tenant", None)
+        if tenant is None or tenant.is_public:
+            raise tenancy.MissingTenantError("A brand endpoint was reached outside a brand host.")
+        tenancy.require_tenant(tenant)
+        self.client = tenant
+
+
+class TenantGenericAPIView(TenantAPIView, generics.GenericAPIView):  # type: ignore[misc]
+    def scoped_queryset(self) -> QuerySet[Any]:
+        raise NotImplementedError
+
+    def get_queryset(self) -> QuerySet[Any]:
+        tenancy.require_tenant(self.client)
+        return self.scoped_queryset()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "get_queryset" in cls.__dict__:
+            raise TypeError(f"{cls.__name__} must implement scoped_queryset, not get_queryset.")
+
+
+def reject_unknown_fields(data: Any, allowed: set[str] | frozenset[str]) -> None:
+    """DRF drops unknown keys silently; a typo in a field name deserves an error instead."""
+    from rest_framework.exceptions import ValidationError
+
+    if not isinstance(data, dict):
+        raise ValidationError({"non_field_errors": ["Expected a JSON object."]})
+    unknown = sorted(set(data) - set(allowed))
+    if unknown:
+        raise ValidationError({name: ["Unknown field."] for name in unknown})

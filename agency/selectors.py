@@ -1,0 +1,66 @@
+"""Reads about who may see which brand. Everything here runs against public-schema tables."""
+
+from __future__ import annotations
+
+import enum
+from typing import TYPE_CHECKING
+
+from agency.models import AGENCY_ROLES, AGENCY_WIDE_ROLES, Membership, Role
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    from agency.models import User
+    from clients.models import Client, ClientQuerySet
+
+
+class Access(enum.Enum):
+    FULL = "full"
+    READ = "read"
+
+
+def user_agency_role(*, user: User | AnonymousUser) -> Role | None:
+    """The user's highest agency-side role, or CLIENT_VIEWER, or None."""
+    if not user.is_authenticated:
+        return None
+    roles = set(Membership.objects.filter(user=user).values_list("role", flat=True))
+    for role in (Role.AGENCY_ADMIN, Role.ACCOUNT_MANAGER, Role.AGENCY_STAFF, Role.CLIENT_VIEWER):
+        if role in roles:
+            return role
+    return None
+
+
+def user_is_agency(*, user: User | AnonymousUser) -> bool:
+    return user_agency_role(user=user) in AGENCY_ROLES
+
+
+def user_can_manage_clients(*, user: User | AnonymousUser) -> bool:
+    """Onboarding and offboarding: agency admins and account managers."""
+    return user_agency_role(user=user) in AGENCY_WIDE_ROLES
+
+
+def client_access(*, user: User | AnonymousUser, client: Client) -> Access | None:
+    """What `user` may do on `client`'s host: everything, read only, or nothing (None)."""
+    if not user.is_authenticated or not user.is_active or client.is_public:
+        return None
+    memberships = Membership.objects.filter(user=user).filter(
+        role__in=AGENCY_WIDE_ROLES
+    ) | Membership.objects.filter(user=user, client=client)
+    roles = set(memberships.values_list("role", flat=True))
+    if roles & {Role.AGENCY_ADMIN, Role.ACCOUNT_MANAGER, Role.AGENCY_STAFF}:
+        return Access.FULL
+    if Role.CLIENT_VIEWER in roles:
+        return Access.READ
+    return None
+
+
+def clients_for_user(*, user: User | AnonymousUser) -> ClientQuerySet:
+    """The brands `user` may open, in name order."""
+    from clients.models import Client
+
+    brands = Client.objects.brands()
+    if not user.is_authenticated:
+        return brands.none()
+    if Membership.objects.filter(user=user, role__in=AGENCY_WIDE_ROLES).exists():
+        return brands
+    return brands.filter(memberships__user=user).distinct()

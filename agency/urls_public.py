@@ -1,0 +1,31 @@
+"""URLs of the agency host (public schema)."""
+
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import SimpleRouter
+
+from agency import api, views
+from clients.api import ClientViewSet
+
+router = SimpleRouter()
+router.register("clients", ClientViewSet, basename="client")
+
+api_v1 = [
+    path("me/", api.MeView.as_view(), name="me"),
+    path("auth/token/", api.TokenView.as_view(), name="auth-token"),
+    *router.urls,
+]
+
+urlpatterns = [
+    path("", views.portal_home, name="portal-home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("accounts/", include("allauth.urls")),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include((api_v1, "api"), namespace="v1")),
+    path("api/schema/", SpectacularAPIView.as_view(urlconf="agency.urls_public"), name="schema"),
+    path("api/schema/swagger/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger"),
+]
+
+handler404 = "agency.urls_tenant.not_found"
+handler500 = "agency.urls_tenant.server_error"

@@ -1,0 +1,37 @@
+"""URLs of a brand host (the brand's schema)."""
+
+from django.http import HttpRequest, HttpResponse
+from django.urls import include, path
+from django.views import defaults
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from agency import views
+from agency.api_errors import json_not_found, json_server_error
+
+api_v1 = [
+    path("", include("monitoring.urls")),
+]
+
+urlpatterns = [
+    path("", views.brand_home, name="brand-home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("api/v1/", include((api_v1, "api"), namespace="v1")),
+    path("api/schema/", SpectacularAPIView.as_view(urlconf="agency.urls_tenant"), name="schema"),
+    path("api/schema/swagger/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger"),
+]
+
+
+def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if request.path.startswith("/api/"):
+        return json_not_found(request, exception)
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    if request.path.startswith("/api/"):
+        return json_server_error(request)
+    return defaults.server_error(request)
+
+
+handler404 = "agency.urls_tenant.not_found"
+handler500 = "agency.urls_tenant.server_error"

@@ -1,0 +1,119 @@
+"""The agency-host API of the clients app: brands, onboarding, exports, offboarding."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.pagination import CursorPagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from agency.api_base import reject_unknown_fields
+from agency.permissions import ManagesClients, TenantAccess
+from agency.selectors import clients_for_user
+from clients.models import Client, ClientExport, Language
+from clients.services import client_export_request, client_offboard, client_onboard
+
+
+class ClientSerializer(serializers.ModelSerializer[Client]):
+    url = serializers.CharField(source="get_absolute_url", read_only=True)
+
+    class Meta:
+        model = Client
+        fields = ["name", "slug", "timezone", "language", "url", "created_at"]
+
+
+class OnboardSerializer(serializers.Serializer[Any]):
+    name = serializers.CharField(max_length=200)
+    slug = serializers.CharField(max_length=40)
+    timezone = serializers.CharField(max_length=64, default="UTC")
+    language = serializers.ChoiceField(choices=Language.choices, default=Language.ENGLISH)
+
+
+class ExportSerializer(serializers.ModelSerializer[ClientExport]):
+    requested_by = serializers.SlugRelatedField(slug_field="email", read_only=True)
+
+    class Meta:
+        model = ClientExport
+        fields = [
+            "id",
+            "client_slug",
+            "reason",
+            "status",
+            "size_bytes",
+            "sha256",
+            "row_counts",
+            "error",
+            "requested_by",
+            "created_at",
+            "finished_at",
+        ]
+
+
+class BySlug(CursorPagination):
+    ordering = "slug"
+
+
+class ClientViewSet(viewsets.GenericViewSet[Client]):
+    """Brands the user covers; onboarding and offboarding for admins and account managers."""
+
+    serializer_class = ClientSerializer
+    lookup_field = "slug"
+    pagination_class = BySlug
+
+    def get_permissions(self) -> list[Any]:
+        if self.action in ("create", "destroy", "exports"):
+            return [TenantAccess(), ManagesClients()]
+        return [TenantAccess()]
+
+    def get_queryset(self) -> Any:
+        return clients_for_user(user=self.request.user)
+
+    @extend_schema(summary="Brands you may open")
+    def list(self, request: Request) -> Response:
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(ClientSerializer(page, many=True).data)
+
+    @extend_schema(summary="One brand")
+    def retrieve(self, request: Request, slug: str) -> Response:
+        return Response(ClientSerializer(self.get_object()).data)
+
+    @extend_schema(
+        request=OnboardSerializer, responses={201: ClientSerializer}, summary="Onboard a brand"
+    )
+    def create(self, request: Request) -> Response:
+        reject_unknown_fields(request.data, set(OnboardSerializer().fields))
+        serializer = OnboardSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        client = client_onboard(
+            name=data["name"],
+            slug=data["slug"],
+            timezone_name=data["timezone"],
+            language=data["language"],
+            acting_user=request.user,
+        )
+        return Response(ClientSerializer(client).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses=ExportSerializer, summary="Offboard a brand: archive, then drop")
+    def destroy(self, request: Request, slug: str) -> Response:
+        export = client_offboard(client=self.get_object(), acting_user=request.user)
+        return Response(ExportSerializer(export).data)
+
+    @extend_schema(
+        methods=["GET"], responses=ExportSerializer(many=True), summary="The brand's exports"
+    )
+    @extend_schema(
+        methods=["POST"], request=None, responses={202: ExportSerializer}, summary="Queue an export"
+    )
+    @action(detail=True, methods=["get", "post"])
+    def exports(self, request: Request, slug: str) -> Response:
+        client = self.get_object()
+        if request.method == "POST":
+            export = client_export_request(client=client, acting_user=request.user)
+            return Response(ExportSerializer(export).data, status=status.HTTP_202_ACCEPTED)
+        exports = ClientExport.objects.filter(client=client).select_related("requested_by")[:100]
+        return Response(ExportSerializer(exports, many=True).data)

@@ -1,0 +1,60 @@
+"""Create the demo agency: two brands and a login for every role. Safe to run again."""
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+
+from agency.models import Role, User
+from agency.services import membership_grant
+from clients.models import Client
+from clients.services import client_onboard
+
+BRANDS = [
+    {"name": "Acme Coffee", "slug": "acme", "timezone_name": "Europe/Amsterdam", "language": "nl"},
+    {
+        "name": "Nordlys Outdoor",
+        "slug": "nordlys",
+        "timezone_name": "Europe/Stockholm",
+        "language": "sv",
+    },
+]
+DEMO_DOMAIN = "stormdesk.localhost"
+
+
+class Command(BaseCommand):
+    help = "Create two demo brands and one login per role (password from --password)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--password", default="stormdesk-demo")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        clients = {}
+        for brand in BRANDS:
+            existing = Client.objects.filter(slug=brand["slug"]).first()
+            clients[brand["slug"]] = existing or client_onboard(**brand)
+        logins = [
+            ("admin", Role.AGENCY_ADMIN, None),
+            ("manager", Role.ACCOUNT_MANAGER, None),
+            ("staff", Role.AGENCY_STAFF, "acme"),
+            ("acme-viewer", Role.CLIENT_VIEWER, "acme"),
+            ("nordlys-viewer", Role.CLIENT_VIEWER, "nordlys"),
+        ]
+        rows = []
+        for local, role, slug in logins:
+            email = f"{local}@{DEMO_DOMAIN}"
+            user = User.objects.filter(email=email).first()
+            if user is None:
+                user = User.objects.create_user(
+                    email,
+                    options["password"],
+                    is_staff=role == Role.AGENCY_ADMIN,
+                    is_superuser=role == Role.AGENCY_ADMIN,
+                )
+            client = clients[slug] if slug else None
+            membership_grant(user=user, role=role, client=client)
+            rows.append((email, role.label, client.name if client else "all brands"))
+        self.stdout.write(f"Demo logins (password: {options['password']}):")
+        for email, label, scope in rows:
+            self.stdout.write(f"  {email:<36} {label:<16} {scope}")
+        for client in clients.values():
+            self.stdout.write(f"  brand {client.name}: {client.get_absolute_url()}")

@@ -1,0 +1,59 @@
+"""Writes to monitoring state. Every function here runs inside a brand's schema."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from agency.services import audit_record
+from clients import tenancy
+from monitoring.exceptions import SettingsError
+from monitoring.models import BrandSettings
+
+if TYPE_CHECKING:
+    from agency.models import User
+    from clients.models import Client
+
+EDITABLE_SETTINGS = (
+    "multiplier_min_followers",
+    "bin_minutes",
+    "first_response_minutes",
+    "qa_page_url",
+)
+
+
+def brand_settings_initialize(*, client: Client) -> BrandSettings:
+    """Create the brand's settings row with the defaults. Idempotent; needs `client`'s schema."""
+    tenancy.require_tenant(client)
+    settings, _ = BrandSettings.objects.get_or_create(singleton=True)
+    return settings
+
+
+@transaction.atomic
+def brand_settings_update(
+    *, client: Client, acting_user: User | None, changes: dict[str, Any]
+) -> BrandSettings:
+    """Change the brand's watch settings; unknown or invalid fields raise SettingsError."""
+    tenancy.require_tenant(client)
+    unknown = set(changes) - set(EDITABLE_SETTINGS)
+    if unknown:
+        field = sorted(unknown)[0]
+        raise SettingsError(f"'{field}' is not a setting that can be changed.", field=field)
+    settings = BrandSettings.objects.select_for_update().get(singleton=True)
+    for field, value in changes.items():
+        setattr(settings, field, value)
+    try:
+        settings.full_clean()
+    except ValidationError as exc:
+        field, messages = next(iter(exc.message_dict.items()))
+        raise SettingsError(" ".join(messages), field=field) from exc
+    settings.save()
+    audit_record(
+        verb="brand.settings_updated",
+        acting_user=acting_user,
+        client_slug=client.slug,
+        changes={k: str(v) for k, v in changes.items()},
+    )
+    return settings

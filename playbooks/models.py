@@ -1,0 +1,1 @@
+"""Playbooks, incidents, responses, Q&A pages, notices and ambassadors (tenant schema)."""

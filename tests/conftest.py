@@ -1,0 +1,118 @@
+"""Session fixtures: the public schema plus two brands, created once, and one user per role.
+
+Brand A is "alpha", brand B is "bravo"; each has distinct watch settings so a test that reads
+the wrong schema sees the wrong number.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+from django.conf import settings
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from agency.models import Role, User
+from agency.services import membership_grant
+from clients import tenancy
+from clients.models import Client
+from clients.services import client_onboard
+from monitoring.models import BrandSettings
+from tests.agency.factories import UserFactory
+
+ALPHA_FOLLOWERS = 11_111
+BRAVO_FOLLOWERS = 22_222
+
+
+@dataclass(frozen=True)
+class World:
+    alpha: Client
+    bravo: Client
+    admin: User
+    manager: User
+    staff_a: User
+    staff_b: User
+    viewer_a: User
+    viewer_b: User
+    outsider: User
+
+    def host(self, client: Client | None) -> str:
+        return settings.BASE_DOMAIN if client is None else Client.host_for(client.slug)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):  # type: ignore[no-untyped-def]
+    """The test database (migrated by migrate_schemas) plus the two brands and their users."""
+    with django_db_blocker.unblock():
+        alpha = client_onboard(
+            name="Alpha Bakery", slug="alpha", timezone_name="Europe/Amsterdam", language="nl"
+        )
+        bravo = client_onboard(
+            name="Bravo Boats", slug="bravo", timezone_name="Europe/Stockholm", language="sv"
+        )
+        for client, followers in ((alpha, ALPHA_FOLLOWERS), (bravo, BRAVO_FOLLOWERS)):
+            with tenancy.tenant_context(client):
+                BrandSettings.objects.update(multiplier_min_followers=followers)
+        users = {
+            name: UserFactory(email=f"{name}@example.test")
+            for name in (
+                "admin",
+                "manager",
+                "staff_a",
+                "staff_b",
+                "viewer_a",
+                "viewer_b",
+                "outsider",
+            )
+        }
+        membership_grant(user=users["admin"], role=Role.AGENCY_ADMIN)
+        membership_grant(user=users["manager"], role=Role.ACCOUNT_MANAGER)
+        membership_grant(user=users["staff_a"], role=Role.AGENCY_STAFF, client=alpha)
+        membership_grant(user=users["staff_b"], role=Role.AGENCY_STAFF, client=bravo)
+        membership_grant(user=users["viewer_a"], role=Role.CLIENT_VIEWER, client=alpha)
+        membership_grant(user=users["viewer_b"], role=Role.CLIENT_VIEWER, client=bravo)
+
+
+@pytest.fixture(scope="session")
+def world(django_db_setup, django_db_blocker) -> World:  # type: ignore[no-untyped-def]
+    with django_db_blocker.unblock():
+        users = {u.email.split("@")[0]: u for u in User.objects.all()}
+        return World(
+            alpha=Client.objects.get(slug="alpha"),
+            bravo=Client.objects.get(slug="bravo"),
+            **{
+                name: users[name]
+                for name in (
+                    "admin",
+                    "manager",
+                    "staff_a",
+                    "staff_b",
+                    "viewer_a",
+                    "viewer_b",
+                    "outsider",
+                )
+            },
+        )
+
+
+@pytest.fixture(autouse=True)
+def _public_schema_between_tests():
+    """Requests to brand hosts leave the connection in that brand; every test starts in public."""
+    tenancy.reset_to_public()
+    yield
+    tenancy.reset_to_public()
+
+
+def api_client(
+    world: World, user: User | None, client: Client | None, *, token: bool = False
+) -> APIClient:
+    """An API client on `client`'s host (None: the agency host), signed in as `user`."""
+    api = APIClient(HTTP_HOST=world.host(client))
+    if user is not None:
+        if token:
+            key, _ = Token.objects.get_or_create(user=user)
+            api.credentials(HTTP_AUTHORIZATION=f"Token {key.key}")
+        else:
+            api.force_login(user)
+    return api
