@@ -130,7 +130,7 @@ ACCOUNT_LOGOUT_ON_GET = False
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Stormdesk"
 
-# --- Cache: keys carry the tenant's schema ------------------------------------------------------------
+# --- Cache: keys carry the tenant's schema -----------------------------------------------
 REDIS_URL = env.str("REDIS_URL")
 CACHES = {
     "default": {
@@ -172,7 +172,8 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Stormdesk API",
     "DESCRIPTION": (
         f"The crisis desk's API. On the agency host (`{BASE_DOMAIN}`) it serves the agency: "
-        f"brands and onboarding. On a brand host (`<slug>.{BASE_DOMAIN}`) it serves that brand only."
+        f"brands and onboarding. On a brand host (`<slug>.{BASE_DOMAIN}`) it serves that "
+        "brand only."
     ),
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
