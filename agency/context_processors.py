@@ -6,8 +6,10 @@ from agency.middleware import portal_url
 
 
 def portal(request: HttpRequest) -> dict[str, Any]:
+    # The brand's name shows only to members: TenantAccessMiddleware sets `access` after its check.
     tenant = getattr(request, "tenant", None)
+    member = getattr(request, "access", None) is not None
     return {
         "portal_url": portal_url(),
-        "brand": tenant if tenant is not None and not tenant.is_public else None,
+        "brand": tenant if member and tenant is not None and not tenant.is_public else None,
     }

@@ -16,7 +16,7 @@ from django.shortcuts import render
 from agency.selectors import Access, client_access
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
-EXEMPT_PREFIXES = ("/api/", "/healthz", "/static/")
+EXEMPT_PREFIXES = ("/api/", "/static/")
 
 
 def portal_url(path: str = "/") -> str:

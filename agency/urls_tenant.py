@@ -14,7 +14,6 @@ api_v1 = [
 
 urlpatterns = [
     path("", views.brand_home, name="brand-home"),
-    path("healthz", views.healthz, name="healthz"),
     path("api/v1/", include((api_v1, "api"), namespace="v1")),
     path("api/schema/", SpectacularAPIView.as_view(urlconf="agency.urls_tenant"), name="schema"),
     path("api/schema/swagger/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger"),
