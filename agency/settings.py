@@ -62,6 +62,8 @@ TENANT_DOMAIN_MODEL = "clients.Domain"
 # New tenants are cloned from this schema, which `migrate_schemas` keeps migrated.
 TENANT_BASE_SCHEMA = "tenant_template"
 TENANT_CREATION_FAKES_MIGRATIONS = True
+# Set the search path once per schema switch, not before every query.
+TENANT_LIMIT_SET_CALLS = True
 DEFAULT_NOT_FOUND_TENANT_VIEW = "clients.views.unknown_host"
 PUBLIC_SCHEMA_URLCONF = "agency.urls_public"
 ROOT_URLCONF = "agency.urls_tenant"

@@ -1,0 +1,136 @@
+"""The agency-host API: brands, onboarding, exports and offboarding, with JSON errors."""
+
+from __future__ import annotations
+
+import pytest
+
+from clients.models import Client
+from clients.services import schema_exists
+from tests.conftest import api_client
+
+pytestmark = pytest.mark.django_db
+
+
+def test_agency_wide_roles_list_every_brand(world, django_assert_num_queries):
+    api = api_client(world, world.manager, None, token=True)
+    # search path, host, search path of the host's tenant, token, role, agency-wide check, one
+    # page of brands: the same for any number of brands
+    with django_assert_num_queries(7):
+        body = api.get("/api/v1/clients/").json()
+    assert [c["slug"] for c in body["results"]] == ["alpha", "bravo"]
+    assert body["results"][0]["url"] == "http://alpha.agency.localhost:8000/"
+
+
+def test_staff_list_only_their_brands_and_cannot_open_others(world):
+    api = api_client(world, world.staff_a, None)
+    assert [c["slug"] for c in api.get("/api/v1/clients/").json()["results"]] == ["alpha"]
+    assert api.get("/api/v1/clients/alpha/").status_code == 200
+    response = api.get("/api/v1/clients/bravo/")
+    assert response.status_code == 404
+    assert "Bravo" not in response.content.decode()
+
+
+def test_a_manager_onboards_a_brand_over_the_api(world):
+    api = api_client(world, world.manager, None, token=True)
+    response = api.post(
+        "/api/v1/clients/",
+        {"name": "Golf Gear", "slug": "golf", "timezone": "Europe/Berlin", "language": "de"},
+        format="json",
+    )
+    assert response.status_code == 201, response.content
+    assert response.json()["url"] == "http://golf.agency.localhost:8000/"
+    assert schema_exists("brand_golf")
+    # and the brand answers on its host at once, to the manager only
+    assert (
+        api_client(world, world.manager, Client.objects.get(slug="golf"))
+        .get("/api/v1/brand/")
+        .json()["timezone"]
+        == "Europe/Berlin"
+    )
+    assert (
+        api_client(world, world.staff_a, Client.objects.get(slug="golf"))
+        .get("/api/v1/brand/")
+        .status_code
+        == 403
+    )
+
+
+@pytest.mark.parametrize("who", ["staff_a", "viewer_a", "outsider"])
+def test_only_admins_and_managers_onboard(world, who):
+    response = api_client(world, getattr(world, who), None).post(
+        "/api/v1/clients/", {"name": "Hotel", "slug": "hotel"}, format="json"
+    )
+    assert response.status_code == 403
+    assert not Client.objects.filter(slug="hotel").exists()
+
+
+def test_onboarding_errors_name_the_field(world):
+    api = api_client(world, world.admin, None)
+    cases = [
+        ({"name": "India", "slug": "alpha"}, 409, "slug", "already exists"),
+        ({"name": "India", "slug": "In dia"}, 400, "slug", "lowercase"),
+        ({"name": "India", "slug": "india", "timezone": "Nowhere"}, 400, "timezone", "IANA"),
+        ({"name": "India", "slug": "india", "language": "tlh"}, 400, "language", "valid choice"),
+        ({"slug": "india"}, 400, "name", "required"),
+        ({"name": "India", "slug": "india", "colour": "red"}, 400, "colour", "Unknown field"),
+    ]
+    for payload, status, field, message in cases:
+        response = api.post("/api/v1/clients/", payload, format="json")
+        assert response.status_code == status, (payload, response.content)
+        error = response.json()["error"]
+        assert error["status"] == status
+        assert field in error["fields"], (payload, error)
+        assert message in " ".join(error["fields"][field]), (payload, error)
+    assert not schema_exists("brand_india")
+
+
+def test_malformed_json_is_a_json_error(world):
+    response = api_client(world, world.admin, None).post(
+        "/api/v1/clients/", "{not json", content_type="application/json"
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "parse_error"
+
+
+def test_an_unknown_api_path_is_json_404(world):
+    response = api_client(world, world.admin, None).get("/api/v1/nothing-here/")
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"
+
+
+def test_a_manager_queues_an_export_and_staff_cannot(world, django_capture_on_commit_callbacks):
+    api = api_client(world, world.manager, None)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = api.post("/api/v1/clients/alpha/exports/")
+    assert response.status_code == 202
+    assert response.json()["status"] == "queued"
+    assert len(callbacks) == 1  # the task is sent after commit, not inside the transaction
+    assert [e["id"] for e in api.get("/api/v1/clients/alpha/exports/").json()] == [
+        response.json()["id"]
+    ]
+    assert api.get("/api/v1/clients/bravo/exports/").json() == []
+    staff = api_client(world, world.staff_a, None)
+    assert staff.post("/api/v1/clients/alpha/exports/").status_code == 403
+
+
+def test_offboarding_over_the_api(world, settings, tmp_path):
+    settings.EXPORT_ROOT = tmp_path
+    admin = api_client(world, world.admin, None)
+    assert (
+        admin.post(
+            "/api/v1/clients/", {"name": "Juliet", "slug": "juliet"}, format="json"
+        ).status_code
+        == 201
+    )
+    assert (
+        api_client(world, world.staff_a, None).delete("/api/v1/clients/juliet/").status_code == 403
+    )
+    response = admin.delete("/api/v1/clients/juliet/")
+    assert response.status_code == 200
+    body = response.json()
+    assert (
+        body["status"] == "done" and body["client_slug"] == "juliet" and len(body["sha256"]) == 64
+    )
+    assert not schema_exists("brand_juliet")
+    assert list(tmp_path.glob("juliet/juliet-*.zip"))
+    assert admin.get("/api/v1/clients/juliet/").status_code == 404
