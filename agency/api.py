@@ -18,7 +18,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
-from agency.api_base import reject_unknown_fields
+from agency.api_base import acting_user, reject_unknown_fields
 from agency.permissions import Authenticated
 from agency.selectors import clients_for_user, user_agency_role
 from clients.api import ClientSerializer
@@ -37,7 +37,7 @@ class MeView(APIView):
 
     @extend_schema(responses=MeSerializer, summary="You, your role and the brands you may open")
     def get(self, request: Request) -> Response:
-        user = request.user
+        user = acting_user(request)
         role = user_agency_role(user=user)
         data = {
             "email": user.email,

@@ -12,12 +12,22 @@ from typing import TYPE_CHECKING, Any
 
 from django.db.models import QuerySet
 from rest_framework import generics, views
+from rest_framework.exceptions import NotAuthenticated
 from rest_framework.request import Request
 
+from agency.models import User
 from clients import tenancy
 
 if TYPE_CHECKING:
     from clients.models import Client
+
+
+def acting_user(request: Request) -> User:
+    """The signed-in user behind an API request (permissions have refused anonymous ones)."""
+    user = request.user
+    if not isinstance(user, User):
+        raise NotAuthenticated()
+    return user
 
 
 class TenantAPIView(views.APIView):

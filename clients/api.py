@@ -11,7 +11,8 @@ from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from agency.api_base import reject_unknown_fields
+from agency.api_base import acting_user, reject_unknown_fields
+from agency.models import User
 from agency.permissions import ManagesClients, TenantAccess
 from agency.selectors import clients_for_user
 from clients.models import Client, ClientExport, Language
@@ -34,7 +35,9 @@ class OnboardSerializer(serializers.Serializer[Any]):
 
 
 class ExportSerializer(serializers.ModelSerializer[ClientExport]):
-    requested_by = serializers.SlugRelatedField(slug_field="email", read_only=True)
+    requested_by: serializers.SlugRelatedField[User] = serializers.SlugRelatedField(
+        slug_field="email", read_only=True
+    )
 
     class Meta:
         model = ClientExport
@@ -94,13 +97,13 @@ class ClientViewSet(viewsets.GenericViewSet[Client]):
             slug=data["slug"],
             timezone_name=data["timezone"],
             language=data["language"],
-            acting_user=request.user,
+            acting_user=acting_user(request),
         )
         return Response(ClientSerializer(client).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses=ExportSerializer, summary="Offboard a brand: archive, then drop")
     def destroy(self, request: Request, slug: str) -> Response:
-        export = client_offboard(client=self.get_object(), acting_user=request.user)
+        export = client_offboard(client=self.get_object(), acting_user=acting_user(request))
         return Response(ExportSerializer(export).data)
 
     @extend_schema(
@@ -113,7 +116,7 @@ class ClientViewSet(viewsets.GenericViewSet[Client]):
     def exports(self, request: Request, slug: str) -> Response:
         client = self.get_object()
         if request.method == "POST":
-            export = client_export_request(client=client, acting_user=request.user)
+            export = client_export_request(client=client, acting_user=acting_user(request))
             return Response(ExportSerializer(export).data, status=status.HTTP_202_ACCEPTED)
         exports = ClientExport.objects.filter(client=client).select_related("requested_by")[:100]
         return Response(ExportSerializer(exports, many=True).data)

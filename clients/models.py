@@ -1,5 +1,9 @@
 """The client brand as a tenant (one PostgreSQL schema each) and the hosts it answers on."""
 
+from __future__ import annotations
+
+from datetime import datetime
+
 from django.conf import settings
 from django.db import models
 from django_tenants.models import DomainMixin, TenantMixin
@@ -20,7 +24,7 @@ class Language(models.TextChoices):
 
 
 class ClientQuerySet(models.QuerySet["Client"]):
-    def brands(self) -> "ClientQuerySet":
+    def brands(self) -> ClientQuerySet:
         """Client brands only: never the public (agency) tenant."""
         return self.exclude(schema_name=get_public_schema_name())
 
@@ -28,11 +32,14 @@ class ClientQuerySet(models.QuerySet["Client"]):
 class Client(TenantMixin):
     """A client brand. The public schema's row stands for the agency itself."""
 
-    name = models.CharField(max_length=200)
-    slug = models.SlugField(max_length=40, unique=True)
-    timezone = models.CharField(max_length=64, default="UTC")
-    language = models.CharField(max_length=8, choices=Language.choices, default=Language.ENGLISH)
-    created_at = models.DateTimeField(auto_now_add=True)
+    # Annotated because TenantMixin is untyped, which hides the fields from django-stubs.
+    name: models.CharField[str, str] = models.CharField(max_length=200)
+    slug: models.SlugField[str, str] = models.SlugField(max_length=40, unique=True)
+    timezone: models.CharField[str, str] = models.CharField(max_length=64, default="UTC")
+    language: models.CharField[str, str] = models.CharField(
+        max_length=8, choices=Language.choices, default=Language.ENGLISH
+    )
+    created_at: models.DateTimeField[datetime, datetime] = models.DateTimeField(auto_now_add=True)
 
     auto_create_schema = True
     auto_drop_schema = True

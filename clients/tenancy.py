@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from celery import Task
 from celery.signals import task_postrun, task_prerun
@@ -24,10 +24,12 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 PUBLIC_SCHEMA = tenant_utils.get_public_schema_name()
+# django-tenants' database wrapper: the stubs know only Django's.
+tenant_connection = cast(Any, connection)
 
 
 def current_schema() -> str:
-    return str(connection.schema_name)
+    return str(tenant_connection.schema_name)
 
 
 @contextmanager
@@ -62,7 +64,7 @@ def require_tenant(client: Client | None = None) -> str:
 
 
 def reset_to_public() -> None:
-    connection.set_schema_to_public()
+    tenant_connection.set_schema_to_public()
 
 
 class TenantTask(Task):  # type: ignore[misc]

@@ -9,7 +9,7 @@ from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from agency.api_base import TenantAPIView, reject_unknown_fields
+from agency.api_base import TenantAPIView, acting_user, reject_unknown_fields
 from agency.selectors import Access, client_access
 from monitoring.models import BrandSettings
 from monitoring.selectors import brand_settings_get
@@ -63,6 +63,8 @@ class BrandSettingsView(TenantAPIView):
         serializer = BrandSettingsSerializer(current, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         updated = brand_settings_update(
-            client=self.client, acting_user=request.user, changes=dict(serializer.validated_data)
+            client=self.client,
+            acting_user=acting_user(request),
+            changes=dict(serializer.validated_data),
         )
         return Response(BrandSettingsSerializer(updated).data)

@@ -55,7 +55,7 @@ def django_db_setup(django_db_setup, django_db_blocker):  # type: ignore[no-unty
             with tenancy.tenant_context(client):
                 BrandSettings.objects.update(multiplier_min_followers=followers)
         users = {
-            name: UserFactory(email=f"{name}@example.test")
+            name: UserFactory.create(email=f"{name}@example.test")
             for name in (
                 "admin",
                 "manager",

@@ -60,7 +60,7 @@ def test_there_is_no_self_service_signup(world):
 
 
 def test_totp_is_asked_after_the_password(world):
-    user = UserFactory(email="mfa-user@example.test")
+    user = UserFactory.create(email="mfa-user@example.test")
     secret = generate_totp_secret()
     TOTP.activate(user, secret)
     browser = HttpClient(HTTP_HOST="agency.localhost")
@@ -74,7 +74,7 @@ def test_totp_is_asked_after_the_password(world):
 
 
 def test_api_token_needs_the_totp_code_when_mfa_is_on(world):
-    user = UserFactory(email="mfa-api@example.test")
+    user = UserFactory.create(email="mfa-api@example.test")
     api = HttpClient(HTTP_HOST="agency.localhost")
     url = "/api/v1/auth/token/"
     response = api.post(

@@ -12,7 +12,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_a_viewer_sees_one_brand_and_holds_no_other_role(world):
-    viewer = UserFactory()
+    viewer = UserFactory.create()
     membership_grant(user=viewer, role=Role.CLIENT_VIEWER, client=world.alpha)
     with pytest.raises(MembershipError, match="one brand") as error:
         membership_grant(user=viewer, role=Role.CLIENT_VIEWER, client=world.bravo)
@@ -24,7 +24,7 @@ def test_a_viewer_sees_one_brand_and_holds_no_other_role(world):
 
 
 def test_roles_and_clients_must_match(world):
-    user = UserFactory()
+    user = UserFactory.create()
     with pytest.raises(MembershipError, match="agency-wide") as error:
         membership_grant(user=user, role=Role.AGENCY_ADMIN, client=world.alpha)
     assert error.value.field == "client"
@@ -33,7 +33,7 @@ def test_roles_and_clients_must_match(world):
 
 
 def test_the_database_enforces_the_rules_too(world):
-    user = UserFactory()
+    user = UserFactory.create()
     with pytest.raises(IntegrityError), transaction.atomic():
         Membership.objects.create(user=user, role=Role.CLIENT_VIEWER, client=None)
     with pytest.raises(IntegrityError), transaction.atomic():
@@ -41,7 +41,7 @@ def test_the_database_enforces_the_rules_too(world):
 
 
 def test_staff_cover_several_brands_and_granting_twice_is_harmless(world):
-    staff = UserFactory()
+    staff = UserFactory.create()
     first = membership_grant(user=staff, role=Role.AGENCY_STAFF, client=world.alpha)
     assert membership_grant(user=staff, role=Role.AGENCY_STAFF, client=world.alpha) == first
     membership_grant(user=staff, role=Role.AGENCY_STAFF, client=world.bravo)
@@ -53,6 +53,6 @@ def test_staff_cover_several_brands_and_granting_twice_is_harmless(world):
 
 
 def test_an_inactive_user_has_no_access(world):
-    staff = UserFactory(is_active=False)
+    staff = UserFactory.create(is_active=False)
     membership_grant(user=staff, role=Role.AGENCY_STAFF, client=world.alpha)
     assert client_access(user=staff, client=world.alpha) is None

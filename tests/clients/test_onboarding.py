@@ -37,7 +37,7 @@ def _nothing_left(slug: str) -> None:
 
 
 def test_onboard_then_offboard_a_brand(world, committed):
-    manager = UserFactory(email="onboarder@example.test")
+    manager = UserFactory.create(email="onboarder@example.test")
     client = client_onboard(
         name="Charlie Cafés",
         slug="charlie",
@@ -53,7 +53,7 @@ def test_onboard_then_offboard_a_brand(world, committed):
             BrandSettings.objects.update(first_response_minutes=12)
         event = AuditEvent.objects.get(client_slug="charlie", verb="client.onboarded")
         assert event.actor == manager
-        viewer = UserFactory(email="charlie-viewer@example.test")
+        viewer = UserFactory.create(email="charlie-viewer@example.test")
         membership_grant(user=viewer, role=Role.CLIENT_VIEWER, client=client)
     finally:
         export = client_offboard(client=client, acting_user=manager)

@@ -31,7 +31,7 @@ def worker(django_db_setup, django_db_blocker):
         yield running
 
 
-def _followers(path: str) -> int:
+def _followers(path: str) -> tuple[int, str]:
     with zipfile.ZipFile(path) as archive:
         rows = list(
             csv.DictReader(io.StringIO(archive.read("monitoring.brandsettings.csv").decode()))

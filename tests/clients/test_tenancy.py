@@ -2,10 +2,11 @@
 
 import pytest
 from django.core.cache import cache
-from django.db import ProgrammingError, connection, transaction
+from django.db import ProgrammingError, transaction
 
 from clients import tenancy
 from clients.exceptions import MissingTenantError, WrongTenantError
+from clients.tenancy import tenant_connection
 from monitoring.models import BrandSettings
 from monitoring.selectors import brand_settings_get
 from tests.conftest import ALPHA_FOLLOWERS, BRAVO_FOLLOWERS
@@ -39,9 +40,9 @@ def test_services_refuse_public_and_the_wrong_brand(world):
 def test_context_is_restored_after_the_block(world):
     with tenancy.tenant_context(world.alpha):
         with tenancy.tenant_context(world.bravo):
-            assert connection.schema_name == world.bravo.schema_name
-        assert connection.schema_name == world.alpha.schema_name
-    assert connection.schema_name == "public"
+            assert tenant_connection.schema_name == world.bravo.schema_name
+        assert tenant_connection.schema_name == world.alpha.schema_name
+    assert tenant_connection.schema_name == "public"
 
 
 def test_cache_keys_carry_the_brand(world):
@@ -54,7 +55,7 @@ def test_cache_keys_carry_the_brand(world):
         assert cache.get("open-alerts") == "alpha's"
     assert cache.get("open-alerts") is None  # nor does the agency see either
 
-    raw = cache._cache.get_client()  # the real Redis behind Django's cache
+    raw = cache._cache.get_client()  # type: ignore[attr-defined]  # the real Redis behind Django's cache
     keys = {key.decode() for key in raw.keys("*open-alerts")}
     assert any(key.startswith(f"{world.alpha.schema_name}:") for key in keys)
     assert any(key.startswith(f"{world.bravo.schema_name}:") for key in keys)

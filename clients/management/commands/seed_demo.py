@@ -9,14 +9,10 @@ from agency.services import membership_grant
 from clients.models import Client
 from clients.services import client_onboard
 
+# name, slug, time zone, language
 BRANDS = [
-    {"name": "Acme Coffee", "slug": "acme", "timezone_name": "Europe/Amsterdam", "language": "nl"},
-    {
-        "name": "Nordlys Outdoor",
-        "slug": "nordlys",
-        "timezone_name": "Europe/Stockholm",
-        "language": "sv",
-    },
+    ("Acme Coffee", "acme", "Europe/Amsterdam", "nl"),
+    ("Nordlys Outdoor", "nordlys", "Europe/Stockholm", "sv"),
 ]
 DEMO_DOMAIN = "stormdesk.localhost"
 
@@ -29,10 +25,11 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         clients = {}
-        for brand in BRANDS:
-            existing = Client.objects.filter(slug=brand["slug"]).first()
-            clients[brand["slug"]] = existing or client_onboard(**brand)
-        logins = [
+        for name, slug, timezone_name, language in BRANDS:
+            clients[slug] = Client.objects.filter(slug=slug).first() or client_onboard(
+                name=name, slug=slug, timezone_name=timezone_name, language=language
+            )
+        logins: list[tuple[str, Role, str | None]] = [
             ("admin", Role.AGENCY_ADMIN, None),
             ("manager", Role.ACCOUNT_MANAGER, None),
             ("staff", Role.AGENCY_STAFF, "acme"),
@@ -40,7 +37,7 @@ class Command(BaseCommand):
             ("nordlys-viewer", Role.CLIENT_VIEWER, "nordlys"),
         ]
         rows = []
-        for local, role, slug in logins:
+        for local, role, brand_slug in logins:
             email = f"{local}@{DEMO_DOMAIN}"
             user = User.objects.filter(email=email).first()
             if user is None:
@@ -50,7 +47,7 @@ class Command(BaseCommand):
                     is_staff=role == Role.AGENCY_ADMIN,
                     is_superuser=role == Role.AGENCY_ADMIN,
                 )
-            client = clients[slug] if slug else None
+            client = clients[brand_slug] if brand_slug else None
             membership_grant(user=user, role=role, client=client)
             rows.append((email, role.label, client.name if client else "all brands"))
         self.stdout.write(f"Demo logins (password: {options['password']}):")
