@@ -122,6 +122,9 @@ CSRF_COOKIE_DOMAIN = SESSION_COOKIE_DOMAIN
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 LOGIN_REDIRECT_URL = "/"
+# Brand pages post to the portal (log out): with Django's default "same-origin" policy browsers
+# send `Origin: null` on such cross-host posts, and the CSRF origin check refuses them.
+SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
 
 ACCOUNT_ADAPTER = "agency.adapters.AccountAdapter"
 ACCOUNT_LOGIN_METHODS = {"email"}

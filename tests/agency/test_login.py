@@ -100,3 +100,28 @@ def test_api_token_needs_the_totp_code_when_mfa_is_on(world):
     )
     assert response.status_code == 403
     assert response.json()["error"]["message"] == "E-mail or password is wrong."
+
+
+def test_log_out_from_a_brand_page_posts_to_the_portal(world):
+    # A real browser sends the brand host as Origin; the CSRF check must trust it.
+    browser = HttpClient(HTTP_HOST="alpha.agency.localhost", enforce_csrf_checks=True)
+    browser.force_login(world.staff_a)
+    page = browser.get("/")
+    assert page["Referrer-Policy"] == "strict-origin-when-cross-origin"
+    token = page.context["csrf_token"]
+    browser.defaults["HTTP_HOST"] = "agency.localhost"
+    response = browser.post(
+        "/accounts/logout/",
+        {"csrfmiddlewaretoken": str(token)},
+        HTTP_ORIGIN="http://alpha.agency.localhost:8000",
+    )
+    assert response.status_code == 302
+    assert browser.get("/api/v1/me/").status_code == 401  # logged out
+    # and a foreign origin is refused
+    browser.force_login(world.staff_a)
+    response = browser.post(
+        "/accounts/logout/",
+        {"csrfmiddlewaretoken": str(token)},
+        HTTP_ORIGIN="http://evil.example",
+    )
+    assert response.status_code == 403
