@@ -23,6 +23,7 @@ from tests.agency.factories import UserFactory
 
 ALPHA_FOLLOWERS = 11_111
 BRAVO_FOLLOWERS = 22_222
+USER_NAMES = ("admin", "manager", "staff_a", "staff_b", "viewer_a", "viewer_b", "outsider")
 
 
 @dataclass(frozen=True)
@@ -54,18 +55,7 @@ def django_db_setup(django_db_setup, django_db_blocker):  # type: ignore[no-unty
         for client, followers in ((alpha, ALPHA_FOLLOWERS), (bravo, BRAVO_FOLLOWERS)):
             with tenancy.tenant_context(client):
                 BrandSettings.objects.update(multiplier_min_followers=followers)
-        users = {
-            name: UserFactory.create(email=f"{name}@example.test")
-            for name in (
-                "admin",
-                "manager",
-                "staff_a",
-                "staff_b",
-                "viewer_a",
-                "viewer_b",
-                "outsider",
-            )
-        }
+        users = {name: UserFactory.create(email=f"{name}@example.test") for name in USER_NAMES}
         membership_grant(user=users["admin"], role=Role.AGENCY_ADMIN)
         membership_grant(user=users["manager"], role=Role.ACCOUNT_MANAGER)
         membership_grant(user=users["staff_a"], role=Role.AGENCY_STAFF, client=alpha)
@@ -81,18 +71,7 @@ def world(django_db_setup, django_db_blocker) -> World:  # type: ignore[no-untyp
         return World(
             alpha=Client.objects.get(slug="alpha"),
             bravo=Client.objects.get(slug="bravo"),
-            **{
-                name: users[name]
-                for name in (
-                    "admin",
-                    "manager",
-                    "staff_a",
-                    "staff_b",
-                    "viewer_a",
-                    "viewer_b",
-                    "outsider",
-                )
-            },
+            **{name: users[name] for name in USER_NAMES},
         )
 
 
