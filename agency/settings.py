@@ -157,7 +157,18 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
-CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
+# Unacknowledged messages of a killed worker come back after this many seconds.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
+}
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    # Mentions whose processing message was lost (broker restart, crash between commit and
+    # send) are queued again: the hand-off loses nothing.
+    "mentions-requeue-unprocessed": {
+        "task": "monitoring.tasks.mentions_requeue_unprocessed_all",
+        "schedule": 60.0,
+    },
+}
 
 # --- API -----------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -191,12 +202,19 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
 }
 
+# Fernet keys for secrets at rest, newest first; empty: derived from SECRET_KEY.
+FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[])
+
 # --- Files, e-mail, i18n -------------------------------------------------------------------------
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 EXPORT_ROOT = Path(env.str("EXPORT_ROOT", default=str(BASE_DIR / "var" / "exports")))
 if not EXPORT_ROOT.is_absolute():
     EXPORT_ROOT = BASE_DIR / EXPORT_ROOT
+# Uploaded mention imports, kept until processed (and for inspection after).
+IMPORT_ROOT = Path(env.str("IMPORT_ROOT", default=str(BASE_DIR / "var" / "imports")))
+if not IMPORT_ROOT.is_absolute():
+    IMPORT_ROOT = BASE_DIR / IMPORT_ROOT
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Stormdesk <desk@stormdesk.localhost>")
 

@@ -63,6 +63,12 @@ def require_tenant(client: Client | None = None) -> str:
     return schema
 
 
+def current_client() -> Client:
+    """The brand whose schema the connection is in (as set by tenant_context or TenantTask)."""
+    require_tenant()
+    return cast("Client", tenant_connection.tenant)
+
+
 def reset_to_public() -> None:
     tenant_connection.set_schema_to_public()
 

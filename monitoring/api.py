@@ -2,18 +2,53 @@
 
 from __future__ import annotations
 
+import csv
+import io
+from collections.abc import Iterator
 from typing import Any
 
-from drf_spectacular.utils import extend_schema
-from rest_framework import serializers
+from django.db.models import QuerySet
+from django.http import StreamingHttpResponse
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema, extend_schema_field
+from rest_framework import generics, serializers, status
+from rest_framework.pagination import CursorPagination
+from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from agency.api_base import TenantAPIView, acting_user, reject_unknown_fields
+from agency.api_base import (
+    TenantAPIView,
+    TenantGenericAPIView,
+    acting_user,
+    reject_unknown_fields,
+)
 from agency.selectors import Access, client_access
-from monitoring.models import BrandSettings
-from monitoring.selectors import brand_settings_get
+from monitoring.exceptions import IngestError
+from monitoring.models import (
+    Author,
+    BrandSettings,
+    Channel,
+    DeadLetter,
+    DeadLetterStatus,
+    Mention,
+    Platform,
+    Source,
+)
+from monitoring.selectors import (
+    brand_settings_get,
+    mentions_filter,
+    source_health_of,
+    sources_with_stats,
+)
 from monitoring.services import EDITABLE_SETTINGS, brand_settings_update
+from monitoring.services.ingestion import IngestResult, dead_letter_store, mentions_ingest
+from monitoring.services.sources import (
+    dead_letter_discard,
+    dead_letter_replay,
+    source_create,
+    source_update,
+)
 
 
 class BrandSettingsSerializer(serializers.ModelSerializer[BrandSettings]):
@@ -68,3 +103,384 @@ class BrandSettingsView(TenantAPIView):
             changes=dict(serializer.validated_data),
         )
         return Response(BrandSettingsSerializer(updated).data)
+
+
+# --- Sources -------------------------------------------------------------------------------------
+
+
+class HealthSerializer(serializers.Serializer[Any]):
+    last_success_at = serializers.DateTimeField(allow_null=True)
+    last_error_at = serializers.DateTimeField(allow_null=True)
+    last_error = serializers.CharField()
+    lag_seconds = serializers.FloatField(allow_null=True)
+    mentions_last_hour = serializers.IntegerField()
+    expected_per_hour = serializers.FloatField(allow_null=True)
+    silent_for_hours = serializers.FloatField(allow_null=True)
+    silent = serializers.BooleanField()
+
+
+class SourceSerializer(serializers.ModelSerializer[Source]):
+    credentials = serializers.DictField(
+        write_only=True, required=False, help_text="Secrets (tokens, app secrets); write only."
+    )
+    has_credentials = serializers.SerializerMethodField()
+    health = serializers.SerializerMethodField()
+    webhook_urls = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Source
+        fields = [
+            "id",
+            "public_id",
+            "name",
+            "platform",
+            "kind",
+            "settings",
+            "is_active",
+            "expected_per_hour",
+            "credentials",
+            "has_credentials",
+            "health",
+            "webhook_urls",
+            "created_at",
+        ]
+        read_only_fields = ["public_id", "created_at"]
+
+    def get_has_credentials(self, source: Source) -> bool:
+        return bool(source.credentials_encrypted)
+
+    @extend_schema_field(HealthSerializer)
+    def get_health(self, source: Source) -> dict[str, Any]:
+        if not hasattr(source, "mentions_last_hour"):
+            return {}
+        health = source_health_of(source)
+        return {
+            "last_success_at": source.last_success_at,
+            "last_error_at": source.last_error_at,
+            "last_error": source.last_error,
+            **health.__dict__,
+        }
+
+    def get_webhook_urls(self, source: Source) -> dict[str, str]:
+        base = f"/api/v1/hooks/{source.public_id}/"
+        return {"signed": base, "meta": base + "meta/"}
+
+
+class SourceList(TenantGenericAPIView, generics.ListCreateAPIView):  # type: ignore[misc]
+    serializer_class = SourceSerializer
+    pagination_class = None
+
+    def scoped_queryset(self) -> QuerySet[Source]:
+        return sources_with_stats(client=self.client)
+
+    def perform_create(self, serializer: Any) -> None:
+        data = dict(serializer.validated_data)
+        credentials = data.pop("credentials", None)
+        serializer.instance = source_create(
+            client=self.client,
+            acting_user=acting_user(self.request),
+            credentials=credentials,
+            **data,
+        )
+
+
+class SourceDetail(TenantGenericAPIView, generics.RetrieveUpdateAPIView):  # type: ignore[misc]
+    serializer_class = SourceSerializer
+
+    def scoped_queryset(self) -> QuerySet[Source]:
+        return sources_with_stats(client=self.client)
+
+    def perform_update(self, serializer: Any) -> None:
+        data = dict(serializer.validated_data)
+        credentials = data.pop("credentials", None)
+        source_update(
+            client=self.client,
+            source=serializer.instance,
+            acting_user=acting_user(self.request),
+            credentials=credentials,
+            **data,
+        )
+        serializer.instance = self.get_object()
+
+
+# --- Ingestion through the API -------------------------------------------------------------------
+
+
+class IngestResultSerializer(serializers.Serializer[Any]):
+    received = serializers.IntegerField()
+    accepted = serializers.IntegerField()
+    duplicates = serializers.IntegerField()
+    rejected = serializers.ListField(child=serializers.DictField())
+
+
+def ingest_status(result: IngestResult) -> int:
+    if not result.rejected:
+        return status.HTTP_200_OK
+    if len(result.rejected) == result.received:
+        return status.HTTP_422_UNPROCESSABLE_ENTITY
+    return status.HTTP_207_MULTI_STATUS
+
+
+class SourceMentionsIngest(TenantGenericAPIView):
+    """POST a batch of mentions for one source: `{"mentions": [...]}` or a bare list.
+
+    200: all stored or duplicates; 207: some rejected (the others are stored); 422: all
+    rejected. Each rejected item is listed with its field errors and kept as a dead letter.
+    """
+
+    parser_classes = [JSONParser]
+    MAX_BATCH = 10_000
+
+    def scoped_queryset(self) -> QuerySet[Source]:
+        return Source.objects.all()
+
+    @extend_schema(request=None, responses=IngestResultSerializer, summary="Ingest a batch")
+    def post(self, request: Request, pk: int) -> Response:
+        source = self.get_object()
+        items = request.data.get("mentions") if isinstance(request.data, dict) else request.data
+        if not isinstance(items, list):
+            letter = dead_letter_store(
+                source=source,
+                channel=Channel.API,
+                payload=request.data,
+                errors=[("mentions", "expected a list of mentions")],
+            )
+            raise IngestError(
+                f"Send a list of mentions, or an object with a 'mentions' list (kept as dead "
+                f"letter {letter.pk}).",
+                field="mentions",
+            )
+        if len(items) > self.MAX_BATCH:
+            raise IngestError(
+                f"At most {self.MAX_BATCH} mentions per request; got {len(items)}.",
+                field="mentions",
+            )
+        result = mentions_ingest(
+            client=self.client, source=source, items=items, channel=Channel.API
+        )
+        return Response(result.as_dict(), status=ingest_status(result))
+
+
+# --- Mentions ------------------------------------------------------------------------------------
+
+
+class AuthorSerializer(serializers.ModelSerializer[Author]):
+    class Meta:
+        model = Author
+        fields = [
+            "handle",
+            "display_name",
+            "followers",
+            "is_ambassador",
+            "is_journalist",
+            "is_influencer",
+        ]
+
+
+class MentionSerializer(serializers.ModelSerializer[Mention]):
+    author = AuthorSerializer(read_only=True)
+
+    class Meta:
+        model = Mention
+        fields = [
+            "id",
+            "source",
+            "platform",
+            "external_id",
+            "url",
+            "author",
+            "text",
+            "language",
+            "posted_at",
+            "received_at",
+            "thread_id",
+            "parent_id",
+            "likes",
+            "shares",
+            "comments",
+            "views",
+        ]
+
+
+class MentionFilters(serializers.Serializer[Any]):
+    platform = serializers.ChoiceField(choices=Platform.choices, required=False)
+    source = serializers.IntegerField(required=False, min_value=1)  # type: ignore[assignment]
+    author = serializers.CharField(required=False, max_length=200)
+    language = serializers.CharField(required=False, max_length=8)
+    since = serializers.DateTimeField(required=False)
+    until = serializers.DateTimeField(required=False)
+    q = serializers.CharField(required=False, max_length=500)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if attrs.get("since") and attrs.get("until") and attrs["since"] >= attrs["until"]:
+            raise serializers.ValidationError({"until": ["must be after 'since'."]})
+        return attrs
+
+
+class ByPosted(CursorPagination):
+    ordering = ("-posted_at", "-id")
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 500
+
+
+class MentionsMixin(TenantGenericAPIView):
+    def scoped_queryset(self) -> QuerySet[Mention]:
+        filters = MentionFilters(data=self.request.query_params)
+        filters.is_valid(raise_exception=True)
+        data = filters.validated_data
+        return mentions_filter(
+            client=self.client,
+            platform=data.get("platform"),
+            source_id=data.get("source"),
+            author=data.get("author"),
+            language=data.get("language"),
+            since=data.get("since"),
+            until=data.get("until"),
+            q=data.get("q"),
+        )
+
+
+class MentionList(MentionsMixin, generics.ListAPIView):  # type: ignore[misc]
+    serializer_class = MentionSerializer
+    pagination_class = ByPosted
+
+    @extend_schema(parameters=[MentionFilters], summary="Mentions, newest first")
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
+
+
+class MentionExport(MentionsMixin):
+    """The filtered mentions as CSV, streamed (no page limit)."""
+
+    @extend_schema(parameters=[MentionFilters], responses={(200, "text/csv"): bytes})
+    def get(self, request: Request) -> StreamingHttpResponse:
+        columns = [
+            "id",
+            "platform",
+            "source_id",
+            "external_id",
+            "posted_at",
+            "received_at",
+            "author__handle",
+            "author__followers",
+            "language",
+            "text",
+            "url",
+            "thread_id",
+            "parent_id",
+            "likes",
+            "shares",
+            "comments",
+            "views",
+        ]
+        rows = self.get_queryset().order_by("-posted_at", "-id").values_list(*columns)
+        header = [c.replace("author__", "author_") for c in columns]
+
+        def stream() -> Iterator[str]:
+            buffer = io.StringIO()
+            writer = csv.writer(buffer)
+            writer.writerow(header)
+            for row in rows.iterator(chunk_size=2000):
+                writer.writerow(row)
+                if buffer.tell() > 64_000:
+                    yield buffer.getvalue()
+                    buffer.seek(0)
+                    buffer.truncate()
+            yield buffer.getvalue()
+
+        stamp = timezone.now().strftime("%Y%m%d-%H%M")
+        response = StreamingHttpResponse(stream(), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = (
+            f'attachment; filename="{self.client.slug}-mentions-{stamp}.csv"'
+        )
+        return response
+
+
+# --- Dead letters --------------------------------------------------------------------------------
+
+
+class DeadLetterSerializer(serializers.ModelSerializer[DeadLetter]):
+    class Meta:
+        model = DeadLetter
+        fields = [
+            "id",
+            "source",
+            "channel",
+            "status",
+            "errors",
+            "payload",
+            "raw_body",
+            "batch_index",
+            "received_at",
+            "resolved_at",
+            "resolution",
+        ]
+
+
+class DeadLetterList(TenantGenericAPIView, generics.ListAPIView):  # type: ignore[misc]
+    serializer_class = DeadLetterSerializer
+
+    def scoped_queryset(self) -> QuerySet[DeadLetter]:
+        letters = DeadLetter.objects.all()
+        status_filter = self.request.query_params.get("status")
+        if status_filter:
+            if status_filter not in DeadLetterStatus.values:
+                raise serializers.ValidationError(
+                    {"status": [f"one of {', '.join(DeadLetterStatus.values)}"]}
+                )
+            letters = letters.filter(status=status_filter)
+        return letters
+
+    pagination_class = type(
+        "ByReceived", (CursorPagination,), {"ordering": ("-received_at", "-id")}
+    )
+
+
+class DeadLetterDetail(TenantGenericAPIView, generics.RetrieveAPIView):  # type: ignore[misc]
+    serializer_class = DeadLetterSerializer
+
+    def scoped_queryset(self) -> QuerySet[DeadLetter]:
+        return DeadLetter.objects.all()
+
+
+class ReplaySerializer(serializers.Serializer[Any]):
+    payload = serializers.JSONField(required=False, help_text="A corrected item; default: as kept.")
+
+
+class DeadLetterReplay(TenantGenericAPIView):
+    def scoped_queryset(self) -> QuerySet[DeadLetter]:
+        return DeadLetter.objects.all()
+
+    @extend_schema(request=ReplaySerializer, responses=IngestResultSerializer, summary="Replay")
+    def post(self, request: Request, pk: int) -> Response:
+        reject_unknown_fields(request.data, {"payload"})
+        result = dead_letter_replay(
+            client=self.client,
+            letter=self.get_object(),
+            acting_user=acting_user(request),
+            payload=request.data.get("payload"),
+        )
+        return Response(result.as_dict(), status=ingest_status(result))
+
+
+class DiscardSerializer(serializers.Serializer[Any]):
+    reason = serializers.CharField(max_length=500)
+
+
+class DeadLetterDiscard(TenantGenericAPIView):
+    def scoped_queryset(self) -> QuerySet[DeadLetter]:
+        return DeadLetter.objects.all()
+
+    @extend_schema(request=DiscardSerializer, responses=DeadLetterSerializer, summary="Discard")
+    def post(self, request: Request, pk: int) -> Response:
+        reject_unknown_fields(request.data, {"reason"})
+        body = DiscardSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        letter = dead_letter_discard(
+            client=self.client,
+            letter=self.get_object(),
+            acting_user=acting_user(request),
+            reason=body.validated_data["reason"],
+        )
+        return Response(DeadLetterSerializer(letter).data)

@@ -6,3 +6,18 @@ from agency.exceptions import StormdeskError
 class SettingsError(StormdeskError):
     code = "invalid"
     status = 400
+
+
+class DeadLetterError(StormdeskError):
+    code = "invalid"
+    status = 409
+
+
+class IngestError(StormdeskError):
+    code = "invalid"
+    status = 400
+
+
+class SignatureError(StormdeskError):
+    code = "bad_signature"
+    status = 403

@@ -1,5 +1,7 @@
 """Per-brand monitoring state, stored in the brand's own schema."""
 
+import uuid
+
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
@@ -33,3 +35,202 @@ class BrandSettings(models.Model):
 
     def __str__(self) -> str:
         return "brand settings"
+
+
+class Platform(models.TextChoices):
+    X = "x", "X"
+    FACEBOOK = "facebook", "Facebook"
+    INSTAGRAM = "instagram", "Instagram"
+    LINKEDIN = "linkedin", "LinkedIn"
+    WHATSAPP = "whatsapp", "WhatsApp"
+    TIKTOK = "tiktok", "TikTok"
+    YOUTUBE = "youtube", "YouTube"
+    REDDIT = "reddit", "Reddit"
+    MASTODON = "mastodon", "Mastodon"
+    BLUESKY = "bluesky", "Bluesky"
+    NEWS = "news", "News / RSS"
+    REVIEWS = "reviews", "Review sites"
+    OTHER = "other", "Other"
+
+
+class SourceKind(models.TextChoices):
+    OWNED = "owned", "Owned account or page"
+    KEYWORD = "keyword", "Keyword query"
+    HASHTAG = "hashtag", "Hashtag"
+    FEED = "feed", "Feed"
+
+
+class Source(models.Model):
+    """Where mentions come from: one account, query, hashtag or feed on one platform."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    name = models.CharField(max_length=200)
+    platform = models.CharField(max_length=20, choices=Platform.choices)
+    kind = models.CharField(max_length=20, choices=SourceKind.choices)
+    settings = models.JSONField(default=dict, blank=True)
+    # Fernet token of a JSON object (agency.crypto); never leaves the server.
+    credentials_encrypted = models.TextField(blank=True, editable=False)
+    is_active = models.BooleanField(default=True)
+    # Mentions per hour this source normally yields; None: learned from its own history.
+    expected_per_hour = models.FloatField(null=True, blank=True)
+    last_success_at = models.DateTimeField(null=True, blank=True)
+    last_error_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    last_posted_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_platform_display()})"
+
+
+class Author(models.Model):
+    """Someone who posts about the brand, per platform; reach is their follower count."""
+
+    platform = models.CharField(max_length=20, choices=Platform.choices)
+    handle = models.CharField(max_length=200)
+    display_name = models.CharField(max_length=300, blank=True)
+    followers = models.BigIntegerField(null=True, blank=True)
+    followers_updated_at = models.DateTimeField(null=True, blank=True)
+    is_ambassador = models.BooleanField(default=False)
+    is_journalist = models.BooleanField(default=False)
+    is_influencer = models.BooleanField(default=False)
+    first_seen_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["platform", "handle"], name="author_unique_handle")
+        ]
+
+    def __str__(self) -> str:
+        return f"@{self.handle} ({self.platform})"
+
+
+class AuthorReach(models.Model):
+    """An author's follower count as seen at one moment: reach over time."""
+
+    author = models.ForeignKey(Author, on_delete=models.CASCADE, related_name="reach")
+    followers = models.BigIntegerField()
+    observed_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["author", "observed_at"], name="reach_unique_moment")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.author_id}: {self.followers} at {self.observed_at:%Y-%m-%d %H:%M}"
+
+
+class Mention(models.Model):
+    """One post, comment, reply or message about the brand. Unique per source and external id,
+    so ingesting it twice changes nothing."""
+
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="mentions")
+    platform = models.CharField(max_length=20, choices=Platform.choices)
+    external_id = models.CharField(max_length=200)
+    url = models.URLField(max_length=1000, blank=True)
+    author = models.ForeignKey(Author, null=True, blank=True, on_delete=models.SET_NULL)
+    text = models.TextField(blank=True)
+    language = models.CharField(max_length=8, blank=True)
+    posted_at = models.DateTimeField()
+    received_at = models.DateTimeField()
+    thread_id = models.CharField(max_length=200, blank=True)
+    parent_id = models.CharField(max_length=200, blank=True)
+    likes = models.BigIntegerField(default=0)
+    shares = models.BigIntegerField(default=0)
+    comments = models.BigIntegerField(default=0)
+    views = models.BigIntegerField(default=0)
+    raw = models.JSONField(default=dict)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "external_id"], name="mention_unique_per_source"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["-posted_at", "-id"], name="mention_posted"),
+            models.Index(fields=["source", "-received_at"], name="mention_source_received"),
+            models.Index(fields=["author", "-posted_at"], name="mention_author_posted"),
+            models.Index(fields=["platform", "-posted_at"], name="mention_platform_posted"),
+            models.Index(
+                fields=["received_at"],
+                name="mention_unprocessed",
+                condition=models.Q(processed_at__isnull=True),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.platform}:{self.external_id}"
+
+
+class Channel(models.TextChoices):
+    WEBHOOK = "webhook", "Webhook"
+    IMPORT = "import", "Import"
+    API = "api", "API"
+
+
+class DeadLetterStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    REPLAYED = "replayed", "Replayed"
+    DISCARDED = "discarded", "Discarded"
+
+
+class DeadLetter(models.Model):
+    """A rejected item, kept as it came with the reasons, to inspect and replay after a fix."""
+
+    source = models.ForeignKey(Source, null=True, blank=True, on_delete=models.SET_NULL)
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    payload = models.JSONField(null=True, blank=True)
+    # The body as received when it was not JSON at all.
+    raw_body = models.TextField(blank=True)
+    errors = models.JSONField(default=list)
+    batch_index = models.IntegerField(null=True, blank=True)
+    status = models.CharField(max_length=10, choices=DeadLetterStatus.choices, default="open")
+    received_at = models.DateTimeField(auto_now_add=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolution = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        indexes = [models.Index(fields=["status", "-received_at"], name="deadletter_status")]
+
+    def __str__(self) -> str:
+        return f"dead letter {self.pk} ({self.channel}, {self.status})"
+
+
+class ImportStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+class ImportJob(models.Model):
+    """A CSV/JSON export of another listening tool, ingested in chunks; progress is stored so a
+    restarted worker resumes where the last committed chunk ended."""
+
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="imports")
+    filename = models.CharField(max_length=300)
+    path = models.CharField(max_length=500)
+    file_format = models.CharField(max_length=10)
+    status = models.CharField(max_length=10, choices=ImportStatus.choices, default="queued")
+    total_rows = models.IntegerField(null=True)
+    next_row = models.IntegerField(default=0)
+    accepted = models.IntegerField(default=0)
+    duplicates = models.IntegerField(default=0)
+    rejected = models.IntegerField(default=0)
+    error = models.TextField(blank=True)
+    created_by_id = models.BigIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"import {self.pk} of {self.filename} ({self.status})"

@@ -2,15 +2,109 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from django.db.models import BooleanField, Count, OuterRef, QuerySet, Subquery
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from clients import tenancy
-from monitoring.models import BrandSettings
+from monitoring.health import Health, source_health
+from monitoring.models import BrandSettings, Mention, Source
+from monitoring.textsearch import match_sql
 
 if TYPE_CHECKING:
     from clients.models import Client
+
+# A source's usual rate, when not configured, is learned over this window.
+RATE_WINDOW = timedelta(days=7)
 
 
 def brand_settings_get(*, client: Client) -> BrandSettings:
     tenancy.require_tenant(client)
     return BrandSettings.objects.get(singleton=True)
+
+
+def sources_with_stats(*, client: Client) -> QuerySet[Source]:
+    """Sources annotated with what their health needs, in one query."""
+    tenancy.require_tenant(client)
+    now = timezone.now()
+
+    # Correlated subqueries, each served by the (source, -received_at) index: a join with
+    # GROUP BY would read every mention a source ever had.
+    def count_since(moment: datetime) -> Any:
+        return Coalesce(
+            Subquery(
+                Mention.objects.filter(source=OuterRef("pk"), received_at__gte=moment)
+                .order_by()
+                .values("source")
+                .annotate(n=Count("pk"))
+                .values("n")
+            ),
+            0,
+        )
+
+    return Source.objects.annotate(
+        last_received_at=Subquery(
+            Mention.objects.filter(source=OuterRef("pk"))
+            .order_by("-received_at")
+            .values("received_at")[:1]
+        ),
+        mentions_last_hour=count_since(now - timedelta(hours=1)),
+        mentions_in_window=count_since(now - RATE_WINDOW),
+    )
+
+
+def source_health_of(source: Any, *, now: datetime | None = None) -> Health:
+    """Health of a source from `sources_with_stats`."""
+    now = now or timezone.now()
+    expected = source.expected_per_hour
+    if expected is None:
+        window_hours = min(RATE_WINDOW, now - source.created_at).total_seconds() / 3600
+        # Learn only from a day of history or more: a new source is not yet judged.
+        if window_hours >= 24 and source.mentions_in_window:
+            expected = source.mentions_in_window / window_hours
+    return source_health(
+        now=now,
+        last_received_at=source.last_received_at,
+        last_posted_at=source.last_posted_at,
+        mentions_last_hour=source.mentions_last_hour,
+        expected_per_hour=expected,
+        active_since=source.created_at,
+    )
+
+
+def mentions_filter(
+    *,
+    client: Client,
+    platform: str | None = None,
+    source_id: int | None = None,
+    author: str | None = None,
+    language: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    q: str | None = None,
+) -> QuerySet[Mention]:
+    """Mentions matching the filters; `q` is full-text search in each mention's language."""
+    tenancy.require_tenant(client)
+    mentions = Mention.objects.select_related("author", "source")
+    if platform:
+        mentions = mentions.filter(platform=platform)
+    if source_id:
+        mentions = mentions.filter(source_id=source_id)
+    if author:
+        mentions = mentions.filter(author__handle__iexact=author.lstrip("@"))
+    if language:
+        mentions = mentions.filter(language=language)
+    if since:
+        mentions = mentions.filter(posted_at__gte=since)
+    if until:
+        mentions = mentions.filter(posted_at__lt=until)
+    if q:
+        sql, times = match_sql(Mention._meta.db_table)
+        # The SQL is built from constants (textsearch.TS_CONFIGS); `q` is a parameter.
+        match = RawSQL(sql, [q] * times, output_field=BooleanField())  # noqa: S611
+        mentions = mentions.filter(match)
+    return mentions

@@ -1,8 +1,25 @@
 from django.urls import path
 
-from monitoring import api
+from monitoring import api, webhooks
 
 urlpatterns = [
     path("brand/", api.BrandView.as_view(), name="brand"),
     path("brand/settings/", api.BrandSettingsView.as_view(), name="brand-settings"),
+    path("sources/", api.SourceList.as_view(), name="sources"),
+    path("sources/<int:pk>/", api.SourceDetail.as_view(), name="source"),
+    path("sources/<int:pk>/mentions/", api.SourceMentionsIngest.as_view(), name="source-ingest"),
+    path("mentions/", api.MentionList.as_view(), name="mentions"),
+    path("mentions/export.csv", api.MentionExport.as_view(), name="mentions-export"),
+    path("dead-letters/", api.DeadLetterList.as_view(), name="dead-letters"),
+    path("dead-letters/<int:pk>/", api.DeadLetterDetail.as_view(), name="dead-letter"),
+    path(
+        "dead-letters/<int:pk>/replay/", api.DeadLetterReplay.as_view(), name="dead-letter-replay"
+    ),
+    path(
+        "dead-letters/<int:pk>/discard/",
+        api.DeadLetterDiscard.as_view(),
+        name="dead-letter-discard",
+    ),
+    path("hooks/<uuid:public_id>/", webhooks.signed_webhook, name="hook-signed"),
+    path("hooks/<uuid:public_id>/meta/", webhooks.meta_webhook, name="hook-meta"),
 ]

@@ -6,7 +6,11 @@ from __future__ import annotations
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from clients import tenancy
+from monitoring.models import DeadLetter
+from monitoring.services.ingestion import mentions_ingest
 from tests.conftest import api_client
+from tests.monitoring.factories import make_source
 
 pytestmark = pytest.mark.django_db
 
@@ -18,30 +22,75 @@ def _paths(patterns: list, prefix: str = "") -> list[str]:
         if isinstance(pattern, URLResolver):
             paths += _paths(pattern.url_patterns, route)
         elif isinstance(pattern, URLPattern):
-            assert "<" not in route, f"give {route} sample arguments in this test"
             paths.append("/" + route.lstrip("^").rstrip("$"))
     return paths
 
 
 BRAND_PATHS = _paths(get_resolver("agency.urls_tenant").url_patterns)
+# Routes that take only POST: a GET by a member is 405, never data.
+POST_ONLY = {
+    "/api/v1/sources/<int:pk>/mentions/",
+    "/api/v1/dead-letters/<int:pk>/replay/",
+    "/api/v1/dead-letters/<int:pk>/discard/",
+}
+# Machine routes: authenticated by a signature, not by membership.
+SIGNED = {"/api/v1/hooks/<uuid:public_id>/", "/api/v1/hooks/<uuid:public_id>/meta/"}
+
+
+@pytest.fixture
+def alpha_objects(world):
+    """One of each object a brand route names, in alpha."""
+    source = make_source(world.alpha, credentials={"webhook_secret": "s", "app_secret": "a"})
+    with tenancy.tenant_context(world.alpha):
+        mentions_ingest(client=world.alpha, source=source, items=[{"junk": 1}], channel="api")
+        letter = DeadLetter.objects.get()
+    return {"<int:pk>": str(source.pk), "<uuid:public_id>": str(source.public_id), "letter": letter}
+
+
+def concrete(path: str, objects: dict) -> str:
+    if path.startswith("/api/v1/dead-letters/<int:pk>"):
+        path = path.replace("<int:pk>", str(objects["letter"].pk))
+    for placeholder, value in objects.items():
+        if placeholder.startswith("<"):
+            path = path.replace(placeholder, value)
+    assert "<" not in path, f"give {path} sample arguments in this test"
+    return path
 
 
 def test_the_matrix_covers_the_brand_routes():
     assert {"/", "/api/v1/brand/", "/api/v1/brand/settings/", "/api/schema/"} <= set(BRAND_PATHS)
+    assert set(BRAND_PATHS) >= SIGNED | POST_ONLY
 
 
-@pytest.mark.parametrize("path", BRAND_PATHS)
+@pytest.mark.parametrize("path", sorted(set(BRAND_PATHS) - SIGNED))
 @pytest.mark.parametrize("who", ["staff_a", "viewer_a", "admin", "manager"])
-def test_members_open_every_brand_route(world, who, path):
-    response = api_client(world, getattr(world, who), world.alpha).get(path)
-    assert response.status_code == 200, response.content[:300]
+def test_members_open_every_brand_route(world, who, path, alpha_objects):
+    response = api_client(world, getattr(world, who), world.alpha).get(
+        concrete(path, alpha_objects)
+    )
+    expected = 405 if path in POST_ONLY else 200
+    assert response.status_code == expected, response.content[:300]
+
+
+@pytest.mark.parametrize("path", sorted(SIGNED))
+@pytest.mark.parametrize("who", ["admin", "staff_b", "outsider", None])
+def test_signed_routes_refuse_everyone_without_the_signature(world, who, path, alpha_objects):
+    api = api_client(world, getattr(world, who) if who else None, world.alpha)
+    response = api.post(concrete(path, alpha_objects), [{"external_id": "1"}], format="json")
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "bad_signature"
 
 
 @pytest.mark.parametrize("path", BRAND_PATHS)
 @pytest.mark.parametrize("who", ["staff_b", "viewer_b", "outsider"])
 @pytest.mark.parametrize("token", [False, True], ids=["session", "token"])
-def test_non_members_get_403_on_every_brand_route(world, who, path, token):
-    response = api_client(world, getattr(world, who), world.alpha, token=token).get(path)
+def test_non_members_get_403_on_every_brand_route(world, who, path, token, alpha_objects):
+    url = concrete(path, alpha_objects)
+    response = api_client(world, getattr(world, who), world.alpha, token=token).get(url)
+    if path in SIGNED:
+        assert response.status_code in (403, 405)  # no signature, no data
+        assert b"junk" not in response.content
+        return
     if token and not path.startswith("/api/"):
         # Pages take sessions only: a token is no login there.
         assert response.status_code == 302
@@ -50,9 +99,9 @@ def test_non_members_get_403_on_every_brand_route(world, who, path, token):
     assert b"Alpha" not in response.content or b"no access to Alpha" in response.content
 
 
-@pytest.mark.parametrize("path", BRAND_PATHS)
-def test_anonymous_is_sent_to_log_in(world, path):
-    response = api_client(world, None, world.alpha).get(path)
+@pytest.mark.parametrize("path", sorted(set(BRAND_PATHS) - SIGNED))
+def test_anonymous_is_sent_to_log_in(world, path, alpha_objects):
+    response = api_client(world, None, world.alpha).get(concrete(path, alpha_objects))
     if path.startswith("/api/"):
         assert response.status_code == 401
     else:

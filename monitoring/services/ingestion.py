@@ -1,0 +1,349 @@
+"""The one ingestion service: every path (webhook, import, batch API, connectors) ends here.
+
+`mentions_ingest` validates each item, keeps the valid ones even when others in the batch are
+bad, drops duplicates (unique per source and external id, in the batch and in the database),
+stores mentions and their authors in one transaction, keeps every rejected item in the
+dead-letter store with its reasons, and queues the new mentions' processing after commit.
+
+Runs in the brand's schema (asserted). Idempotent: ingesting the same items again stores
+nothing new and queues nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from django.db import connection, transaction
+from django.utils import timezone
+from pydantic import TypeAdapter, ValidationError
+
+from clients import tenancy
+from monitoring.models import Channel, DeadLetter, Source
+from monitoring.schemas import FieldError, MentionIn, validate_item
+
+if TYPE_CHECKING:
+    from clients.models import Client
+
+logger = logging.getLogger(__name__)
+
+PROCESS_CHUNK = 1000
+_BATCH = TypeAdapter(list[MentionIn])
+
+MENTION_COLUMNS = (
+    "source_id",
+    "platform",
+    "external_id",
+    "url",
+    "author_id",
+    "text",
+    "language",
+    "posted_at",
+    "received_at",
+    "thread_id",
+    "parent_id",
+    "likes",
+    "shares",
+    "comments",
+    "views",
+    "raw",
+)
+
+
+STAGE_DDL = """
+CREATE TEMP TABLE IF NOT EXISTS mention_stage (
+    source_id bigint, platform text, external_id text, url text, author_id bigint, text text,
+    language text, posted_at timestamptz, received_at timestamptz, thread_id text,
+    parent_id text, likes bigint, shares bigint, comments bigint, views bigint, raw jsonb
+) ON COMMIT DELETE ROWS
+"""
+
+
+def _raw_json(item: Any) -> str:
+    text = json.dumps(item, ensure_ascii=False, default=str)
+    # PostgreSQL's jsonb cannot hold NUL characters.
+    return text.replace("\\u0000", "\\ufffd") if "\\u0000" in text else text
+
+
+@dataclass
+class Rejection:
+    index: int
+    errors: list[FieldError]
+    dead_letter_id: int | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "index": self.index,
+            "dead_letter": self.dead_letter_id,
+            "errors": [{"field": f, "message": m} for f, m in self.errors],
+        }
+
+
+@dataclass
+class IngestResult:
+    received: int = 0
+    accepted: int = 0
+    duplicates: int = 0
+    rejected: list[Rejection] = field(default_factory=list)
+    mention_ids: list[int] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "received": self.received,
+            "accepted": self.accepted,
+            "duplicates": self.duplicates,
+            "rejected": [r.as_dict() for r in self.rejected],
+        }
+
+
+def _validate(items: Sequence[Any]) -> tuple[list[tuple[int, MentionIn]], list[Rejection]]:
+    # Fast path: the whole batch at once; on any error, item by item to keep the good ones.
+    try:
+        return list(enumerate(_BATCH.validate_python(items))), []
+    except ValidationError:
+        pass
+    valid: list[tuple[int, MentionIn]] = []
+    rejected: list[Rejection] = []
+    for index, item in enumerate(items):
+        outcome = validate_item(item)
+        if isinstance(outcome, MentionIn):
+            valid.append((index, outcome))
+        else:
+            rejected.append(Rejection(index=index, errors=outcome))
+    return valid, rejected
+
+
+def _upsert_authors(
+    platform_of: dict[int, str], mentions: list[tuple[int, MentionIn]]
+) -> dict[tuple[str, str], int]:
+    """Create or refresh the batch's authors; returns (platform, handle) -> id."""
+    latest: dict[tuple[str, str], tuple[datetime, str, int | None]] = {}
+    observations: list[tuple[tuple[str, str], int, datetime]] = []
+    for index, mention in mentions:
+        if mention.author is None:
+            continue
+        key = (platform_of[index], mention.author.handle)
+        if mention.author.followers is not None:
+            observations.append((key, mention.author.followers, mention.posted_at))
+        seen = latest.get(key)
+        if seen is None or mention.posted_at >= seen[0]:
+            count = mention.author.followers
+            if count is None and seen is not None:
+                count = seen[2]
+            latest[key] = (mention.posted_at, mention.author.display_name, count)
+    if not latest:
+        return {}
+    platforms: list[str] = []
+    handles: list[str] = []
+    names: list[str] = []
+    followers: list[int | None] = []
+    observed: list[datetime | None] = []
+    for (platform, handle), (posted_at, name, last_count) in latest.items():
+        platforms.append(platform)
+        handles.append(handle)
+        names.append(name)
+        followers.append(last_count)
+        observed.append(posted_at if last_count is not None else None)
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO monitoring_author AS a
+                (platform, handle, display_name, followers, followers_updated_at,
+                 is_ambassador, is_journalist, is_influencer, first_seen_at)
+            SELECT p, h, n, f, o, false, false, false, %s
+            FROM unnest(%s::text[], %s::text[], %s::text[], %s::bigint[], %s::timestamptz[])
+                AS t(p, h, n, f, o)
+            ON CONFLICT (platform, handle) DO UPDATE SET
+                display_name = CASE WHEN EXCLUDED.display_name <> '' THEN EXCLUDED.display_name
+                                    ELSE a.display_name END,
+                followers = CASE WHEN EXCLUDED.followers IS NOT NULL AND
+                                      (a.followers_updated_at IS NULL OR
+                                       EXCLUDED.followers_updated_at >= a.followers_updated_at)
+                                 THEN EXCLUDED.followers ELSE a.followers END,
+                followers_updated_at = CASE WHEN EXCLUDED.followers IS NOT NULL AND
+                                      (a.followers_updated_at IS NULL OR
+                                       EXCLUDED.followers_updated_at >= a.followers_updated_at)
+                                 THEN EXCLUDED.followers_updated_at
+                                 ELSE a.followers_updated_at END
+            RETURNING id, platform, handle
+            """,
+            [now, platforms, handles, names, followers, observed],
+        )
+        ids = {(platform, handle): pk for pk, platform, handle in cursor.fetchall()}
+        # Reach over time: every observation, one per author and moment.
+        samples = list({(ids[key], at): (ids[key], n, at) for key, n, at in observations}.values())
+        if samples:
+            cursor.execute(
+                """
+                INSERT INTO monitoring_authorreach (author_id, followers, observed_at)
+                SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::timestamptz[])
+                ON CONFLICT (author_id, observed_at) DO NOTHING
+                """,
+                [[s[0] for s in samples], [s[1] for s in samples], [s[2] for s in samples]],
+            )
+    return ids
+
+
+def _store(
+    source: Source,
+    mentions: list[tuple[int, MentionIn]],
+    raws: Sequence[Any],
+    received_at: datetime,
+) -> list[int]:
+    """COPY the mentions into a staging table, then move the new ones in; returns their ids."""
+    platform_of = {index: mention.platform or source.platform for index, mention in mentions}
+    authors = _upsert_authors(platform_of, mentions)
+    with connection.cursor() as cursor:
+        # Session-local and schema-free: the same staging table serves every brand.
+        cursor.execute(STAGE_DDL)
+        columns = ", ".join(MENTION_COLUMNS)
+        with cursor.cursor.copy(f"COPY mention_stage ({columns}) FROM STDIN") as copy:
+            for index, m in mentions:
+                platform = platform_of[index]
+                author_id = authors.get((platform, m.author.handle)) if m.author else None
+                copy.write_row(
+                    (
+                        source.pk,
+                        platform,
+                        m.external_id,
+                        m.url,
+                        author_id,
+                        m.text,
+                        m.language,
+                        m.posted_at,
+                        received_at,
+                        m.thread_id,
+                        m.parent_id,
+                        m.likes,
+                        m.shares,
+                        m.comments,
+                        m.views,
+                        _raw_json(raws[index]),
+                    )
+                )
+        cursor.execute(  # columns are constants
+            f"""
+            INSERT INTO monitoring_mention ({columns})
+            SELECT {columns} FROM mention_stage
+            ON CONFLICT (source_id, external_id) DO NOTHING
+            RETURNING id
+            """  # noqa: S608
+        )
+        ids = [row[0] for row in cursor.fetchall()]
+        cursor.execute("TRUNCATE mention_stage")
+    return ids
+
+
+def dead_letter_store(
+    *,
+    source: Source | None,
+    channel: str,
+    errors: list[FieldError],
+    payload: Any = None,
+    raw_body: str = "",
+    batch_index: int | None = None,
+) -> DeadLetter:
+    """Keep a rejected item as it came, with its reasons, for staff to inspect and replay."""
+    return DeadLetter.objects.create(
+        source=source,
+        channel=channel,
+        payload=payload,
+        raw_body=raw_body,
+        errors=[{"field": f, "message": m} for f, m in errors],
+        batch_index=batch_index,
+    )
+
+
+def mentions_ingest(
+    *,
+    client: Client,
+    source: Source,
+    items: Sequence[Any],
+    channel: Channel | str,
+    received_at: datetime | None = None,
+    raws: Sequence[Any] | None = None,
+    keep_rejects: bool = True,
+) -> IngestResult:
+    """Validate, dedupe and store a batch of mentions for `source`; see the module docstring.
+
+    `raws` are the payloads as they came when `items` were mapped from another format (an
+    import row, a platform's webhook); they are kept with the mention and the dead letter.
+    `keep_rejects=False` (a replay) returns errors without filing new dead letters.
+    """
+    tenancy.require_tenant(client)
+    result = IngestResult(received=len(items))
+    received_at = received_at or timezone.now()
+    valid, result.rejected = _validate(items)
+
+    unique: list[tuple[int, MentionIn]] = []
+    seen: set[str] = set()
+    for index, mention in valid:
+        if mention.external_id in seen:
+            result.duplicates += 1
+            continue
+        seen.add(mention.external_id)
+        unique.append((index, mention))
+
+    with transaction.atomic():
+        ids = _store(source, unique, raws or items, received_at) if unique else []
+        result.accepted = len(ids)
+        result.duplicates += len(unique) - len(ids)
+        result.mention_ids = ids
+        for rejection in result.rejected if keep_rejects else []:
+            letter = dead_letter_store(
+                source=source,
+                channel=str(channel),
+                errors=rejection.errors,
+                payload=_jsonable(items[rejection.index]),
+                raw_body=_raw_json(raws[rejection.index]) if raws else "",
+                batch_index=rejection.index,
+            )
+            rejection.dead_letter_id = letter.pk
+        source_record_success(
+            source=source,
+            at=received_at,
+            newest_post=max((m.posted_at for _, m in unique), default=None),
+        )
+        if ids:
+            schema_name = client.schema_name
+            transaction.on_commit(lambda: mentions_queue_processing(schema_name, ids))
+    if result.rejected:
+        logger.info(
+            "source %s: %d of %d items rejected", source.pk, len(result.rejected), len(items)
+        )
+    return result
+
+
+def _jsonable(item: Any) -> Any:
+    try:
+        json.dumps(item)
+        return item
+    except (TypeError, ValueError):
+        return repr(item)
+
+
+def source_record_success(*, source: Source, at: datetime, newest_post: datetime | None) -> None:
+    Source.objects.filter(pk=source.pk).update(last_success_at=at)
+    if newest_post is not None:
+        Source.objects.filter(pk=source.pk).exclude(last_posted_at__gte=newest_post).update(
+            last_posted_at=newest_post
+        )
+
+
+def source_record_error(*, source: Source, message: str) -> None:
+    """A failure a person can act on, shown in the source's health."""
+    Source.objects.filter(pk=source.pk).update(last_error_at=timezone.now(), last_error=message)
+
+
+def mentions_queue_processing(schema_name: str, ids: Sequence[int]) -> None:
+    from monitoring.tasks import mentions_process
+
+    for start in range(0, len(ids), PROCESS_CHUNK):
+        mentions_process.delay(
+            schema_name=schema_name, mention_ids=list(ids[start : start + PROCESS_CHUNK])
+        )

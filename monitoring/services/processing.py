@@ -1,0 +1,49 @@
+"""The hand-off from ingestion to detection: each stored mention is processed exactly once.
+
+`mentions_process` claims unprocessed mentions by id (row locks, SKIP LOCKED) and marks them
+processed in the same transaction as the work done on them, so a run that dies changes nothing
+and a second run of the same ids finds nothing left to do. Enrichment and wave detection (the
+crisis-detection issue) attach here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from django.db import transaction
+from django.utils import timezone
+
+from clients import tenancy
+from monitoring.models import Mention
+
+if TYPE_CHECKING:
+    from clients.models import Client
+
+REQUEUE_AFTER = timedelta(minutes=2)
+
+
+def mentions_process(*, client: Client, mention_ids: Sequence[int]) -> int:
+    """Process the given mentions that are not processed yet; returns how many it processed."""
+    tenancy.require_tenant(client)
+    with transaction.atomic():
+        claimed = list(
+            Mention.objects.select_for_update(skip_locked=True)
+            .filter(pk__in=mention_ids, processed_at__isnull=True)
+            .values_list("pk", flat=True)
+        )
+        if claimed:
+            Mention.objects.filter(pk__in=claimed).update(processed_at=timezone.now())
+    return len(claimed)
+
+
+def mentions_unprocessed_ids(*, client: Client, limit: int = 50_000) -> list[int]:
+    """Mentions whose processing message never arrived (older than REQUEUE_AFTER)."""
+    tenancy.require_tenant(client)
+    cutoff = timezone.now() - REQUEUE_AFTER
+    return list(
+        Mention.objects.filter(processed_at__isnull=True, received_at__lt=cutoff)
+        .order_by("received_at")
+        .values_list("pk", flat=True)[:limit]
+    )

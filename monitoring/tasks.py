@@ -1,0 +1,48 @@
+"""Background work of monitoring. Brand tasks carry `schema_name`; periodic ones fan out."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+
+from clients import tenancy
+from clients.models import Client
+from clients.tenancy import current_client
+from monitoring.services.ingestion import mentions_queue_processing
+from monitoring.services.processing import mentions_process as process
+from monitoring.services.processing import mentions_unprocessed_ids
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(base=tenancy.TenantTask, acks_late=True)
+def mentions_process(*, schema_name: str, mention_ids: list[int]) -> int:
+    """Process newly ingested mentions. Safe to run twice: processed ones are skipped."""
+    return process(client=current_client(), mention_ids=mention_ids)
+
+
+@shared_task(base=tenancy.TenantTask, acks_late=True)
+def mentions_requeue_unprocessed(*, schema_name: str) -> int:
+    ids = mentions_unprocessed_ids(client=current_client())
+    if ids:
+        logger.warning("%s: %d mentions were never processed; queued again", schema_name, len(ids))
+        mentions_queue_processing(schema_name, ids)
+    return len(ids)
+
+
+@shared_task
+def mentions_requeue_unprocessed_all() -> int:
+    """Periodic, in public: one requeue task per brand."""
+    schemas = list(Client.objects.brands().values_list("schema_name", flat=True))
+    for schema_name in schemas:
+        mentions_requeue_unprocessed.delay(schema_name=schema_name)
+    return len(schemas)
+
+
+@shared_task(base=tenancy.TenantTask, acks_late=True)
+def import_run(*, schema_name: str, import_id: int) -> str:
+    """Ingest an uploaded file in committed chunks; a rerun resumes after the last chunk."""
+    from monitoring.services.imports import import_job_run
+
+    return import_job_run(client=current_client(), import_id=import_id)
