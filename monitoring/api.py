@@ -13,7 +13,7 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import generics, serializers, status
 from rest_framework.pagination import CursorPagination
-from rest_framework.parsers import JSONParser
+from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -31,6 +31,7 @@ from monitoring.models import (
     Channel,
     DeadLetter,
     DeadLetterStatus,
+    ImportJob,
     Mention,
     Platform,
     Source,
@@ -42,6 +43,7 @@ from monitoring.selectors import (
     sources_with_stats,
 )
 from monitoring.services import EDITABLE_SETTINGS, brand_settings_update
+from monitoring.services.imports import import_job_create
 from monitoring.services.ingestion import IngestResult, dead_letter_store, mentions_ingest
 from monitoring.services.sources import (
     dead_letter_discard,
@@ -484,3 +486,79 @@ class DeadLetterDiscard(TenantGenericAPIView):
             reason=body.validated_data["reason"],
         )
         return Response(DeadLetterSerializer(letter).data)
+
+
+# --- Imports -------------------------------------------------------------------------------------
+
+
+class ImportJobSerializer(serializers.ModelSerializer[ImportJob]):
+    processed_rows = serializers.IntegerField(source="next_row", read_only=True)
+    percent = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ImportJob
+        fields = [
+            "id",
+            "source",
+            "filename",
+            "file_format",
+            "timezone",
+            "status",
+            "total_rows",
+            "processed_rows",
+            "percent",
+            "accepted",
+            "duplicates",
+            "rejected",
+            "error",
+            "created_at",
+            "finished_at",
+        ]
+
+    def get_percent(self, job: ImportJob) -> float:
+        if not job.total_rows:
+            return 100.0 if job.status == "done" else 0.0
+        return round(100 * job.next_row / job.total_rows, 1)
+
+
+class ImportUploadSerializer(serializers.Serializer[Any]):
+    file = serializers.FileField()
+    source = serializers.IntegerField(min_value=1)  # type: ignore[assignment]
+    timezone = serializers.CharField(default="UTC", max_length=64)
+
+
+class ImportList(TenantGenericAPIView, generics.ListAPIView):  # type: ignore[misc]
+    """Upload an export (multipart: file, source, timezone); its progress is on the job."""
+
+    serializer_class = ImportJobSerializer
+    parser_classes = [MultiPartParser]
+    pagination_class = type("ByCreated", (CursorPagination,), {"ordering": ("-created_at", "-id")})
+
+    def scoped_queryset(self) -> QuerySet[ImportJob]:
+        return ImportJob.objects.all()
+
+    @extend_schema(request=ImportUploadSerializer, responses={202: ImportJobSerializer})
+    def post(self, request: Request) -> Response:
+        reject_unknown_fields(dict(request.data.items()), {"file", "source", "timezone"})
+        upload = ImportUploadSerializer(data=request.data)
+        upload.is_valid(raise_exception=True)
+        data = upload.validated_data
+        source = Source.objects.filter(pk=data["source"]).first()
+        if source is None:
+            raise serializers.ValidationError({"source": ["No such source on this brand."]})
+        job = import_job_create(
+            client=self.client,
+            source=source,
+            filename=data["file"].name,
+            chunks=data["file"].chunks(),
+            acting_user=acting_user(request),
+            timezone_name=data["timezone"],
+        )
+        return Response(ImportJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+
+
+class ImportDetail(TenantGenericAPIView, generics.RetrieveAPIView):  # type: ignore[misc]
+    serializer_class = ImportJobSerializer
+
+    def scoped_queryset(self) -> QuerySet[ImportJob]:
+        return ImportJob.objects.all()

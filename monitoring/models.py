@@ -218,6 +218,8 @@ class ImportJob(models.Model):
     filename = models.CharField(max_length=300)
     path = models.CharField(max_length=500)
     file_format = models.CharField(max_length=10)
+    # Naive times in the file are read in this zone.
+    timezone = models.CharField(max_length=64, default="UTC")
     status = models.CharField(max_length=10, choices=ImportStatus.choices, default="queued")
     total_rows = models.IntegerField(null=True)
     next_row = models.IntegerField(default=0)

@@ -20,6 +20,8 @@ urlpatterns = [
         api.DeadLetterDiscard.as_view(),
         name="dead-letter-discard",
     ),
+    path("imports/", api.ImportList.as_view(), name="imports"),
+    path("imports/<int:pk>/", api.ImportDetail.as_view(), name="import"),
     path("hooks/<uuid:public_id>/", webhooks.signed_webhook, name="hook-signed"),
     path("hooks/<uuid:public_id>/meta/", webhooks.meta_webhook, name="hook-meta"),
 ]

@@ -7,7 +7,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from clients import tenancy
-from monitoring.models import DeadLetter
+from monitoring.models import DeadLetter, ImportJob
 from monitoring.services.ingestion import mentions_ingest
 from tests.conftest import api_client
 from tests.monitoring.factories import make_source
@@ -44,15 +44,21 @@ def alpha_objects(world):
     with tenancy.tenant_context(world.alpha):
         mentions_ingest(client=world.alpha, source=source, items=[{"junk": 1}], channel="api")
         letter = DeadLetter.objects.get()
-    return {"<int:pk>": str(source.pk), "<uuid:public_id>": str(source.public_id), "letter": letter}
+        job = ImportJob.objects.create(
+            source=source, filename="f.csv", path="/x", file_format="csv"
+        )
+    return {
+        "<int:pk>": str(source.pk),
+        "<uuid:public_id>": str(source.public_id),
+        "/api/v1/dead-letters/<int:pk>": f"/api/v1/dead-letters/{letter.pk}",
+        "/api/v1/imports/<int:pk>": f"/api/v1/imports/{job.pk}",
+    }
 
 
 def concrete(path: str, objects: dict) -> str:
-    if path.startswith("/api/v1/dead-letters/<int:pk>"):
-        path = path.replace("<int:pk>", str(objects["letter"].pk))
-    for placeholder, value in objects.items():
-        if placeholder.startswith("<"):
-            path = path.replace(placeholder, value)
+    # Longest placeholders first: a route's own object before the generic source id.
+    for placeholder in sorted(objects, key=len, reverse=True):
+        path = path.replace(placeholder, objects[placeholder])
     assert "<" not in path, f"give {path} sample arguments in this test"
     return path
 
