@@ -215,6 +215,8 @@ if not EXPORT_ROOT.is_absolute():
 IMPORT_ROOT = Path(env.str("IMPORT_ROOT", default=str(BASE_DIR / "var" / "imports")))
 if not IMPORT_ROOT.is_absolute():
     IMPORT_ROOT = BASE_DIR / IMPORT_ROOT
+# Rows ingested per transaction of an import: the most a killed worker can have to redo.
+IMPORT_CHUNK_ROWS = env.int("IMPORT_CHUNK_ROWS", default=2000)
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Stormdesk <desk@stormdesk.localhost>")
 

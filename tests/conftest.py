@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import pytest
 from django.conf import settings
+from django.db import connection
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
@@ -43,25 +44,44 @@ class World:
 
 
 @pytest.fixture(scope="session")
-def django_db_setup(django_db_setup, django_db_blocker):  # type: ignore[no-untyped-def]
-    """The test database (migrated by migrate_schemas) plus the two brands and their users."""
+def django_db_setup(request, django_test_environment, django_db_blocker):  # type: ignore[no-untyped-def]
+    """The test database (migrated by migrate_schemas) plus the two brands and their users.
+
+    Replaces pytest-django's fixture, which sets up a test database only when a collected test
+    carries the django_db mark: a module of committed-transaction tests run alone would
+    otherwise reach the development database.
+    """
+    from django.test.utils import setup_databases, teardown_databases
+
     with django_db_blocker.unblock():
-        alpha = client_onboard(
-            name="Alpha Bakery", slug="alpha", timezone_name="Europe/Amsterdam", language="nl"
+        config = setup_databases(
+            verbosity=request.config.option.verbose, interactive=False, aliases={"default": True}
         )
-        bravo = client_onboard(
-            name="Bravo Boats", slug="bravo", timezone_name="Europe/Stockholm", language="sv"
-        )
-        for client, followers in ((alpha, ALPHA_FOLLOWERS), (bravo, BRAVO_FOLLOWERS)):
-            with tenancy.tenant_context(client):
-                BrandSettings.objects.update(multiplier_min_followers=followers)
-        users = {name: UserFactory.create(email=f"{name}@example.test") for name in USER_NAMES}
-        membership_grant(user=users["admin"], role=Role.AGENCY_ADMIN)
-        membership_grant(user=users["manager"], role=Role.ACCOUNT_MANAGER)
-        membership_grant(user=users["staff_a"], role=Role.AGENCY_STAFF, client=alpha)
-        membership_grant(user=users["staff_b"], role=Role.AGENCY_STAFF, client=bravo)
-        membership_grant(user=users["viewer_a"], role=Role.CLIENT_VIEWER, client=alpha)
-        membership_grant(user=users["viewer_b"], role=Role.CLIENT_VIEWER, client=bravo)
+        name = connection.settings_dict["NAME"]
+        assert name.startswith("test_"), f"refusing to run tests against database {name!r}"
+        _create_world()
+    yield
+    with django_db_blocker.unblock():
+        teardown_databases(config, verbosity=request.config.option.verbose)
+
+
+def _create_world() -> None:
+    alpha = client_onboard(
+        name="Alpha Bakery", slug="alpha", timezone_name="Europe/Amsterdam", language="nl"
+    )
+    bravo = client_onboard(
+        name="Bravo Boats", slug="bravo", timezone_name="Europe/Stockholm", language="sv"
+    )
+    for client, followers in ((alpha, ALPHA_FOLLOWERS), (bravo, BRAVO_FOLLOWERS)):
+        with tenancy.tenant_context(client):
+            BrandSettings.objects.update(multiplier_min_followers=followers)
+    users = {name: UserFactory.create(email=f"{name}@example.test") for name in USER_NAMES}
+    membership_grant(user=users["admin"], role=Role.AGENCY_ADMIN)
+    membership_grant(user=users["manager"], role=Role.ACCOUNT_MANAGER)
+    membership_grant(user=users["staff_a"], role=Role.AGENCY_STAFF, client=alpha)
+    membership_grant(user=users["staff_b"], role=Role.AGENCY_STAFF, client=bravo)
+    membership_grant(user=users["viewer_a"], role=Role.CLIENT_VIEWER, client=alpha)
+    membership_grant(user=users["viewer_b"], role=Role.CLIENT_VIEWER, client=bravo)
 
 
 @pytest.fixture(scope="session")

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-CHUNK_ROWS = 2000
+CHUNK_ROWS: int = settings.IMPORT_CHUNK_ROWS
 Progress = Callable[[ImportJob], None]
 
 
