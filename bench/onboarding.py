@@ -14,77 +14,22 @@ Updates the "Onboarding" section of bench/RESULTS.md; the last line printed is k
 from __future__ import annotations
 
 import io
-import os
-import platform
 import statistics
-import sys
-import time
-from pathlib import Path
-from urllib.parse import urlsplit
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from common import machine_line, setup_django, timed, update_results
+
 TIMED_BRANDS = 20
 TOTAL_BRANDS = 100
 
 
-def bench_database_url() -> str:
-    import environ
-
-    env = environ.Env()
-    if (ROOT / ".env").is_file():
-        environ.Env.read_env(ROOT / ".env", overwrite=False)
-    parts = urlsplit(env.str("DATABASE_URL"))
-    return parts._replace(path=parts.path.rstrip("/") + "_bench").geturl()
-
-
-def recreate_database(url: str) -> None:
-    import psycopg
-
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/")
-    with psycopg.connect(parts._replace(path="/postgres").geturl(), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-
-
-def timed(fn, *args, **kwargs) -> float:  # type: ignore[no-untyped-def]
-    start = time.perf_counter()
-    fn(*args, **kwargs)
-    return time.perf_counter() - start
-
-
-def update_results(section: str, body: str) -> None:
-    path = ROOT / "bench" / "RESULTS.md"
-    text = path.read_text() if path.exists() else "# Benchmark results\n"
-    marker = f"## {section}\n"
-    start = text.find(marker)
-    if start >= 0:
-        end = text.find("\n## ", start + len(marker))
-        text = text[:start] + text[end + 1 :] if end >= 0 else text[:start]
-    path.write_text(text.rstrip("\n") + "\n\n" + marker + body.rstrip("\n") + "\n")
-
-
 def main() -> None:
-    url = bench_database_url()
-    os.environ["DATABASE_URL"] = url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "agency.settings")
-    os.environ.setdefault("EXPORT_ROOT", str(ROOT / "var" / "bench-exports"))
-    recreate_database(url)
-
-    import logging
-
-    import django
-
-    django.setup()
-    logging.disable(logging.INFO)
+    setup_django()
     from django.core.management import call_command
     from django.db import connection
 
     from clients.services import client_onboard
 
     quiet = io.StringIO()
-    call_command("migrate_schemas", verbosity=0, stdout=quiet)
 
     def onboard_in_fresh_session(i: int) -> None:
         # As a web request with CONN_MAX_AGE=0: its own database session, connect included. In
@@ -112,10 +57,6 @@ def main() -> None:
         for i in range(TIMED_BRANDS)
     ]
 
-    with connection.cursor() as cursor:
-        cursor.execute("SHOW server_version")
-        pg_version = cursor.fetchone()[0]
-
     figures = {
         "onboard_median_s": round(median, 3),
         "onboard_p95_s": round(p95, 3),
@@ -127,8 +68,7 @@ def main() -> None:
     }
     update_results(
         "Onboarding",
-        f"""Run {time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())} on {os.cpu_count()} cores, \
-Python {platform.python_version()}, PostgreSQL {pg_version}; `bin/bench onboarding`.
+        f"""{machine_line()}; `bin/bench onboarding`.
 
 | figure | value | target |
 |---|---|---|

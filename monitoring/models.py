@@ -2,6 +2,8 @@
 
 import uuid
 
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVectorField
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
@@ -156,7 +158,6 @@ class Mention(models.Model):
             models.Index(fields=["-posted_at", "-id"], name="mention_posted"),
             models.Index(fields=["source", "-received_at"], name="mention_source_received"),
             models.Index(fields=["author", "-posted_at"], name="mention_author_posted"),
-            models.Index(fields=["platform", "-posted_at"], name="mention_platform_posted"),
             models.Index(
                 fields=["received_at"],
                 name="mention_unprocessed",
@@ -166,6 +167,22 @@ class Mention(models.Model):
 
     def __str__(self) -> str:
         return f"{self.platform}:{self.external_id}"
+
+
+class MentionSearch(models.Model):
+    """A mention's text stemmed in its own language, for full-text search (see textsearch)."""
+
+    mention = models.OneToOneField(
+        Mention, primary_key=True, on_delete=models.CASCADE, related_name="search"
+    )
+    language = models.CharField(max_length=8, blank=True)
+    document = SearchVectorField()
+
+    class Meta:
+        indexes = [GinIndex(fields=["document"], name="mention_search_document")]
+
+    def __str__(self) -> str:
+        return f"search document of mention {self.mention_id}"
 
 
 class Channel(models.TextChoices):

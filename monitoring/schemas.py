@@ -7,13 +7,12 @@ turns one into a `MentionIn` or a list of (field, message) errors a person can a
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import (
     AfterValidator,
+    AwareDatetime,
     BaseModel,
-    BeforeValidator,
     ConfigDict,
     Field,
     ValidationError,
@@ -38,19 +37,6 @@ PLATFORMS = frozenset(
 )
 LANGUAGE_TAG = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{2,8})?$")
 MAX_TEXT = 100_000
-
-
-def _str_id(value: Any) -> Any:
-    # Platforms send ids as numbers or strings; they are opaque strings here.
-    if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
-    return value
-
-
-def _aware(value: datetime) -> datetime:
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise ValueError("needs a time zone (e.g. 2026-03-01T12:00:00Z)")
-    return value
 
 
 def _language(value: str) -> str:
@@ -81,24 +67,25 @@ def _platform(value: str) -> str:
     return value
 
 
-ExternalId = Annotated[str, BeforeValidator(_str_id), Field(min_length=1, max_length=200)]
-OptionalId = Annotated[str, BeforeValidator(_str_id), Field(max_length=200)]
+# Platforms send ids as numbers or strings; `coerce_numbers_to_str` makes them opaque strings.
+ExternalId = Annotated[str, Field(min_length=1, max_length=200)]
+OptionalId = Annotated[str, Field(max_length=200)]
 Count = Annotated[int, Field(ge=0, le=10**15)]
 
 
 class AuthorIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, coerce_numbers_to_str=True)
 
-    handle: Annotated[str, BeforeValidator(_str_id), Field(min_length=1, max_length=200)]
+    handle: Annotated[str, Field(min_length=1, max_length=200)]
     display_name: Annotated[str, Field(max_length=300), AfterValidator(_no_nul)] = ""
     followers: Count | None = None
 
 
 class MentionIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, coerce_numbers_to_str=True)
 
     external_id: ExternalId
-    posted_at: Annotated[datetime, AfterValidator(_aware)]
+    posted_at: AwareDatetime
     text: Annotated[str, Field(max_length=MAX_TEXT), AfterValidator(_no_nul)] = ""
     url: Annotated[str, Field(max_length=1000), AfterValidator(_url)] = ""
     author: AuthorIn | None = None
@@ -131,6 +118,8 @@ def validate_item(item: Any) -> MentionIn | list[FieldError]:
             message = error["msg"]
             if error["type"] == "extra_forbidden":
                 message = "unknown field"
+            elif error["type"] == "timezone_aware":
+                message = "needs a time zone (e.g. 2026-03-01T12:00:00Z)"
             elif message.startswith("Value error, "):
                 message = message.removeprefix("Value error, ")
             errors.append((_field_name(error["loc"]), message))

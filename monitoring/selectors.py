@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import BooleanField, Count, OuterRef, QuerySet, Subquery
+from django.db.models import Count, OuterRef, QuerySet, Subquery
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -103,8 +103,7 @@ def mentions_filter(
     if until:
         mentions = mentions.filter(posted_at__lt=until)
     if q:
-        sql, times = match_sql(Mention._meta.db_table)
+        sql, times = match_sql()
         # The SQL is built from constants (textsearch.TS_CONFIGS); `q` is a parameter.
-        match = RawSQL(sql, [q] * times, output_field=BooleanField())  # noqa: S611
-        mentions = mentions.filter(match)
+        mentions = mentions.filter(pk__in=RawSQL(sql, [q] * times))  # noqa: S611
     return mentions

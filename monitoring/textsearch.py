@@ -1,8 +1,10 @@
 """PostgreSQL full-text search in each mention's own language.
 
-One partial GIN index per language (migration 0003) on `to_tsvector('<config>', text)`; a search
-ORs one branch per language, each matching its own index, so Dutch mentions are stemmed as Dutch
-and Swedish as Swedish. Languages without a configuration use 'simple' (no stemming).
+A mention's search document (MentionSearch) is its text stemmed with its language's
+configuration, written by processing after ingestion rather than by an index on the mention
+table: stemming is the costliest part of storing a mention, and off the ingestion path it runs
+in the worker. One GIN index serves every language; a search ORs one branch per language, each
+with the query stemmed the same way. Languages without a configuration use 'simple'.
 """
 
 TS_CONFIGS = {
@@ -21,41 +23,26 @@ TS_CONFIGS = {
 FALLBACK_CONFIG = "simple"
 
 
-def index_sql(table: str) -> list[tuple[str, str]]:
-    """(create, drop) statements of the per-language search indexes."""
-    statements = []
-    for lang, config in TS_CONFIGS.items():
-        name = f"mention_fts_{lang}"
-        statements.append(
-            (
-                f"CREATE INDEX {name} ON {table} USING gin "
-                f"(to_tsvector('{config}'::regconfig, text)) WHERE language = '{lang}'",
-                f"DROP INDEX IF EXISTS {name}",
-            )
-        )
-    known = ", ".join(f"'{lang}'" for lang in TS_CONFIGS)
-    statements.append(
-        (
-            f"CREATE INDEX mention_fts_other ON {table} USING gin "
-            f"(to_tsvector('{FALLBACK_CONFIG}'::regconfig, text)) WHERE language NOT IN ({known})",
-            "DROP INDEX IF EXISTS mention_fts_other",
-        )
+def document_sql(language: str, text: str) -> str:
+    """SQL of a mention's search document: its text, stemmed in its own language."""
+    cases = " ".join(
+        f"WHEN '{lang}' THEN '{config}'::regconfig" for lang, config in TS_CONFIGS.items()
     )
-    return statements
+    return f"to_tsvector(CASE {language} {cases} ELSE '{FALLBACK_CONFIG}'::regconfig END, {text})"
 
 
-def match_sql(table: str) -> tuple[str, int]:
-    """A WHERE fragment matching a websearch query in every language; returns the SQL and how
-    many times the query parameter appears in it."""
+def match_sql() -> tuple[str, int]:
+    """SQL selecting the ids of mentions matching a websearch query in their own language;
+    returns the SQL and how many times the query parameter appears in it."""
     branches = [
-        f"({table}.language = '{lang}' AND to_tsvector('{config}'::regconfig, {table}.text) "
-        f"@@ websearch_to_tsquery('{config}'::regconfig, %s))"
+        f"(language = '{lang}' AND document @@ websearch_to_tsquery('{config}'::regconfig, %s))"
         for lang, config in TS_CONFIGS.items()
     ]
     known = ", ".join(f"'{lang}'" for lang in TS_CONFIGS)
     branches.append(
-        f"({table}.language NOT IN ({known}) AND "
-        f"to_tsvector('{FALLBACK_CONFIG}'::regconfig, {table}.text) "
-        f"@@ websearch_to_tsquery('{FALLBACK_CONFIG}'::regconfig, %s))"
+        f"(language NOT IN ({known}) AND "
+        f"document @@ websearch_to_tsquery('{FALLBACK_CONFIG}'::regconfig, %s))"
     )
-    return "(" + " OR ".join(branches) + ")", len(branches)
+    where = " OR ".join(branches)
+    sql = f"SELECT mention_id FROM monitoring_mentionsearch WHERE {where}"  # noqa: S608
+    return sql, len(branches)

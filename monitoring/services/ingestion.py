@@ -63,6 +63,16 @@ CREATE TEMP TABLE IF NOT EXISTS mention_stage (
 """
 
 
+AUTHOR_STAGE_DDL = """
+CREATE TEMP TABLE IF NOT EXISTS author_stage (
+    platform text, handle text, display_name text, followers bigint, observed_at timestamptz
+) ON COMMIT DELETE ROWS;
+CREATE TEMP TABLE IF NOT EXISTS reach_stage (
+    author_id bigint, followers bigint, observed_at timestamptz
+) ON COMMIT DELETE ROWS
+"""
+
+
 def _raw_json(item: Any) -> str:
     text = json.dumps(item, ensure_ascii=False, default=str)
     # PostgreSQL's jsonb cannot hold NUL characters.
@@ -137,27 +147,20 @@ def _upsert_authors(
             latest[key] = (mention.posted_at, mention.author.display_name, count)
     if not latest:
         return {}
-    platforms: list[str] = []
-    handles: list[str] = []
-    names: list[str] = []
-    followers: list[int | None] = []
-    observed: list[datetime | None] = []
-    for (platform, handle), (posted_at, name, last_count) in latest.items():
-        platforms.append(platform)
-        handles.append(handle)
-        names.append(name)
-        followers.append(last_count)
-        observed.append(posted_at if last_count is not None else None)
-    now = timezone.now()
     with connection.cursor() as cursor:
+        cursor.execute(AUTHOR_STAGE_DDL)
+        with cursor.cursor.copy("COPY author_stage FROM STDIN") as copy:
+            for (platform, handle), (posted_at, name, count) in latest.items():
+                copy.write_row(
+                    (platform, handle, name, count, posted_at if count is not None else None)
+                )
         cursor.execute(
             """
             INSERT INTO monitoring_author AS a
                 (platform, handle, display_name, followers, followers_updated_at,
                  is_ambassador, is_journalist, is_influencer, first_seen_at)
-            SELECT p, h, n, f, o, false, false, false, %s
-            FROM unnest(%s::text[], %s::text[], %s::text[], %s::bigint[], %s::timestamptz[])
-                AS t(p, h, n, f, o)
+            SELECT platform, handle, display_name, followers, observed_at, false, false, false, %s
+            FROM author_stage
             ON CONFLICT (platform, handle) DO UPDATE SET
                 display_name = CASE WHEN EXCLUDED.display_name <> '' THEN EXCLUDED.display_name
                                     ELSE a.display_name END,
@@ -172,20 +175,23 @@ def _upsert_authors(
                                  ELSE a.followers_updated_at END
             RETURNING id, platform, handle
             """,
-            [now, platforms, handles, names, followers, observed],
+            [timezone.now()],
         )
         ids = {(platform, handle): pk for pk, platform, handle in cursor.fetchall()}
         # Reach over time: every observation, one per author and moment.
-        samples = list({(ids[key], at): (ids[key], n, at) for key, n, at in observations}.values())
+        samples = {(ids[key], at): n for key, n, at in observations}
         if samples:
+            with cursor.cursor.copy("COPY reach_stage FROM STDIN") as copy:
+                for (author_id, at), n in samples.items():
+                    copy.write_row((author_id, n, at))
             cursor.execute(
                 """
                 INSERT INTO monitoring_authorreach (author_id, followers, observed_at)
-                SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::timestamptz[])
+                SELECT author_id, followers, observed_at FROM reach_stage
                 ON CONFLICT (author_id, observed_at) DO NOTHING
-                """,
-                [[s[0] for s in samples], [s[1] for s in samples], [s[2] for s in samples]],
+                """
             )
+        cursor.execute("TRUNCATE author_stage, reach_stage")
     return ids
 
 

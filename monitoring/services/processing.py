@@ -2,7 +2,8 @@
 
 `mentions_process` claims unprocessed mentions by id (row locks, SKIP LOCKED) and marks them
 processed in the same transaction as the work done on them, so a run that dies changes nothing
-and a second run of the same ids finds nothing left to do. Enrichment and wave detection (the
+and a second run of the same ids finds nothing left to do. Today that work is the search
+document (stemming, kept off the ingestion path); enrichment and wave detection (the
 crisis-detection issue) attach here.
 """
 
@@ -12,11 +13,12 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from clients import tenancy
 from monitoring.models import Mention
+from monitoring.textsearch import document_sql
 
 if TYPE_CHECKING:
     from clients.models import Client
@@ -34,6 +36,16 @@ def mentions_process(*, client: Client, mention_ids: Sequence[int]) -> int:
             .values_list("pk", flat=True)
         )
         if claimed:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"""
+                    INSERT INTO monitoring_mentionsearch (mention_id, language, document)
+                    SELECT id, language, {document_sql("language", "text")}
+                    FROM monitoring_mention WHERE id = ANY(%s)
+                    ON CONFLICT (mention_id) DO NOTHING
+                    """,  # noqa: S608  # built from constants
+                    [claimed],
+                )
             Mention.objects.filter(pk__in=claimed).update(processed_at=timezone.now())
     return len(claimed)
 

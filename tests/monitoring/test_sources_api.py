@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from clients import tenancy
 from monitoring.models import DeadLetter, Mention, Source
+from monitoring.services.processing import mentions_process
 from monitoring.services.sources import source_credentials
 from tests.conftest import api_client
 from tests.monitoring.factories import make_source, mention
@@ -142,6 +143,9 @@ def test_mentions_list_filters_and_searches_in_the_mentions_language(
         ],
         format="json",
     )
+    with tenancy.tenant_context(world.alpha):  # search documents are written by processing
+        ids = list(Mention.objects.values_list("pk", flat=True))
+        assert mentions_process(client=world.alpha, mention_ids=ids) == 4
     # Dutch stemming: "bezorger" finds "bezorgers"; not the English or Swedish posts
     found = api.get("/api/v1/mentions/", {"q": "bezorger"}).json()["results"]
     assert [m["external_id"] for m in found] == ["m1"]
