@@ -40,6 +40,13 @@ def tenant_context(client: Client) -> Iterator[Client]:
 
 
 @contextmanager
+def schema_context(schema_name: str) -> Iterator[None]:
+    """Run the block in the named schema, for code that holds a schema name, not a Client."""
+    with tenant_utils.schema_context(schema_name):
+        yield
+
+
+@contextmanager
 def public_context() -> Iterator[None]:
     with tenant_utils.schema_context(PUBLIC_SCHEMA):
         yield

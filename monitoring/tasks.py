@@ -5,29 +5,38 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
+from django.core.cache import cache
 
 from clients import tenancy
 from clients.models import Client
 from clients.tenancy import current_client
-from monitoring.services.ingestion import mentions_queue_processing
+from monitoring.services.ingestion import PENDING_KEY, mentions_queue_processing
+from monitoring.services.processing import REQUEUE_AFTER, mentions_unprocessed_ids
 from monitoring.services.processing import mentions_process as process
-from monitoring.services.processing import mentions_unprocessed_ids
+from monitoring.services.processing import mentions_process_pending as process_pending
 
 logger = logging.getLogger(__name__)
 
 
 @shared_task(base=tenancy.TenantTask, acks_late=True)
 def mentions_process(*, schema_name: str, mention_ids: list[int]) -> int:
-    """Process newly ingested mentions. Safe to run twice: processed ones are skipped."""
+    """Process the given mentions. Safe to run twice: processed ones are skipped."""
     return process(client=current_client(), mention_ids=mention_ids)
 
 
 @shared_task(base=tenancy.TenantTask, acks_late=True)
+def mentions_process_pending(*, schema_name: str) -> int:
+    """Process all of the brand's unprocessed mentions. Safe to run twice, or concurrently."""
+    cache.delete(PENDING_KEY)  # mentions committed from now on get a run of their own
+    return process_pending(client=current_client())
+
+
+@shared_task(base=tenancy.TenantTask, acks_late=True)
 def mentions_requeue_unprocessed(*, schema_name: str) -> int:
-    ids = mentions_unprocessed_ids(client=current_client())
+    ids = mentions_unprocessed_ids(client=current_client(), older_than=REQUEUE_AFTER)
     if ids:
-        logger.warning("%s: %d mentions were never processed; queued again", schema_name, len(ids))
-        mentions_queue_processing(schema_name, ids)
+        logger.warning("%s: %d mentions waited too long; processing queued", schema_name, len(ids))
+        mentions_queue_processing(schema_name)
     return len(ids)
 
 

@@ -13,12 +13,17 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from django.db import connection, transaction
+import orjson
+import psycopg
+from django.core.cache import cache
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Value
+from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 from pydantic import TypeAdapter, ValidationError
 
@@ -31,7 +36,8 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-PROCESS_CHUNK = 1000
+PENDING_KEY = "mentions:processing-pending"  # the cache key carries the brand's schema
+PENDING_TTL = 60
 _BATCH = TypeAdapter(list[MentionIn])
 
 MENTION_COLUMNS = (
@@ -66,15 +72,19 @@ CREATE TEMP TABLE IF NOT EXISTS mention_stage (
 AUTHOR_STAGE_DDL = """
 CREATE TEMP TABLE IF NOT EXISTS author_stage (
     platform text, handle text, display_name text, followers bigint, observed_at timestamptz
-) ON COMMIT DELETE ROWS;
-CREATE TEMP TABLE IF NOT EXISTS reach_stage (
-    author_id bigint, followers bigint, observed_at timestamptz
 ) ON COMMIT DELETE ROWS
 """
 
 
+def _ensure_staging(cursor: Any, ddl: str) -> None:
+    # Temporary tables belong to the database session, not to a schema: one serves every
+    # brand. Created on each use (IF NOT EXISTS): a flag would go stale when the transaction
+    # that created the table rolls back.
+    cursor.execute(ddl)
+
+
 def _raw_json(item: Any) -> str:
-    text = json.dumps(item, ensure_ascii=False, default=str)
+    text = orjson.dumps(item, default=str, option=orjson.OPT_NON_STR_KEYS).decode()
     # PostgreSQL's jsonb cannot hold NUL characters.
     return text.replace("\\u0000", "\\ufffd") if "\\u0000" in text else text
 
@@ -130,15 +140,16 @@ def _validate(items: Sequence[Any]) -> tuple[list[tuple[int, MentionIn]], list[R
 def _upsert_authors(
     platform_of: dict[int, str], mentions: list[tuple[int, MentionIn]]
 ) -> dict[tuple[str, str], int]:
-    """Create or refresh the batch's authors; returns (platform, handle) -> id."""
+    """Create or refresh the batch's authors; returns (platform, handle) -> id.
+
+    Reach over time: an author's follower count is sampled (AuthorReach) whenever a batch
+    brings a count that differs from the one stored, at the time of the post that carried it.
+    """
     latest: dict[tuple[str, str], tuple[datetime, str, int | None]] = {}
-    observations: list[tuple[tuple[str, str], int, datetime]] = []
     for index, mention in mentions:
         if mention.author is None:
             continue
         key = (platform_of[index], mention.author.handle)
-        if mention.author.followers is not None:
-            observations.append((key, mention.author.followers, mention.posted_at))
         seen = latest.get(key)
         if seen is None or mention.posted_at >= seen[0]:
             count = mention.author.followers
@@ -148,50 +159,50 @@ def _upsert_authors(
     if not latest:
         return {}
     with connection.cursor() as cursor:
-        cursor.execute(AUTHOR_STAGE_DDL)
+        _ensure_staging(cursor, AUTHOR_STAGE_DDL)
         with cursor.cursor.copy("COPY author_stage FROM STDIN") as copy:
             for (platform, handle), (posted_at, name, count) in latest.items():
-                copy.write_row(
-                    (platform, handle, name, count, posted_at if count is not None else None)
-                )
+                copy.write_row((platform, handle, name, count, posted_at))
         cursor.execute(
             """
-            INSERT INTO monitoring_author AS a
-                (platform, handle, display_name, followers, followers_updated_at,
-                 is_ambassador, is_journalist, is_influencer, first_seen_at)
-            SELECT platform, handle, display_name, followers, observed_at, false, false, false, %s
-            FROM author_stage
-            ON CONFLICT (platform, handle) DO UPDATE SET
-                display_name = CASE WHEN EXCLUDED.display_name <> '' THEN EXCLUDED.display_name
-                                    ELSE a.display_name END,
-                followers = CASE WHEN EXCLUDED.followers IS NOT NULL AND
-                                      (a.followers_updated_at IS NULL OR
-                                       EXCLUDED.followers_updated_at >= a.followers_updated_at)
-                                 THEN EXCLUDED.followers ELSE a.followers END,
-                followers_updated_at = CASE WHEN EXCLUDED.followers IS NOT NULL AND
-                                      (a.followers_updated_at IS NULL OR
-                                       EXCLUDED.followers_updated_at >= a.followers_updated_at)
-                                 THEN EXCLUDED.followers_updated_at
-                                 ELSE a.followers_updated_at END
-            RETURNING id, platform, handle
+            WITH before AS (
+                SELECT a.id, a.followers FROM monitoring_author a
+                JOIN author_stage s USING (platform, handle)
+            ), upserted AS (
+                INSERT INTO monitoring_author AS a
+                    (platform, handle, display_name, followers, followers_updated_at,
+                     is_ambassador, is_journalist, is_influencer, first_seen_at)
+                SELECT platform, handle, display_name, followers,
+                       CASE WHEN followers IS NULL THEN NULL ELSE observed_at END,
+                       false, false, false, %s
+                FROM author_stage
+                ON CONFLICT (platform, handle) DO UPDATE SET
+                    display_name = CASE WHEN EXCLUDED.display_name <> ''
+                                        THEN EXCLUDED.display_name ELSE a.display_name END,
+                    followers = CASE WHEN EXCLUDED.followers IS NOT NULL AND
+                                          (a.followers_updated_at IS NULL OR
+                                           EXCLUDED.followers_updated_at >= a.followers_updated_at)
+                                     THEN EXCLUDED.followers ELSE a.followers END,
+                    followers_updated_at = CASE WHEN EXCLUDED.followers IS NOT NULL AND
+                                          (a.followers_updated_at IS NULL OR
+                                           EXCLUDED.followers_updated_at >= a.followers_updated_at)
+                                     THEN EXCLUDED.followers_updated_at
+                                     ELSE a.followers_updated_at END
+                RETURNING a.id, a.platform, a.handle, a.followers, a.followers_updated_at
+            ), sampled AS (
+                INSERT INTO monitoring_authorreach (author_id, followers, observed_at)
+                SELECT u.id, u.followers, u.followers_updated_at
+                FROM upserted u LEFT JOIN before b ON b.id = u.id
+                WHERE u.followers IS NOT NULL AND u.followers IS DISTINCT FROM b.followers
+                ON CONFLICT (author_id, observed_at) DO NOTHING
+            )
+            SELECT id, platform, handle FROM upserted
             """,
             [timezone.now()],
         )
         ids = {(platform, handle): pk for pk, platform, handle in cursor.fetchall()}
-        # Reach over time: every observation, one per author and moment.
-        samples = {(ids[key], at): n for key, n, at in observations}
-        if samples:
-            with cursor.cursor.copy("COPY reach_stage FROM STDIN") as copy:
-                for (author_id, at), n in samples.items():
-                    copy.write_row((author_id, n, at))
-            cursor.execute(
-                """
-                INSERT INTO monitoring_authorreach (author_id, followers, observed_at)
-                SELECT author_id, followers, observed_at FROM reach_stage
-                ON CONFLICT (author_id, observed_at) DO NOTHING
-                """
-            )
-        cursor.execute("TRUNCATE author_stage, reach_stage")
+        # (not TRUNCATE: its exclusive lock and file swap cost more than deleting a few rows)
+        cursor.execute("DELETE FROM author_stage")
     return ids
 
 
@@ -201,37 +212,62 @@ def _store(
     raws: Sequence[Any],
     received_at: datetime,
 ) -> list[int]:
-    """COPY the mentions into a staging table, then move the new ones in; returns their ids."""
-    platform_of = {index: mention.platform or source.platform for index, mention in mentions}
-    authors = _upsert_authors(platform_of, mentions)
+    """Store the mentions not stored yet; returns the new ones' ids.
+
+    Fast path, for the usual batch of new mentions: reserve ids from the table's sequence and
+    COPY straight into the mention table. When any of them is stored already (a re-sent batch,
+    a concurrent writer), the unique constraint aborts that COPY, inside a savepoint, and the
+    batch goes the safe way: COPY into a staging table, INSERT .. ON CONFLICT DO NOTHING.
+    """
+    fresh = mentions
+    platform_of = {index: mention.platform or source.platform for index, mention in fresh}
+    authors = _upsert_authors(platform_of, fresh)
+
+    def rows(ids: list[int] | None) -> Iterator[tuple[Any, ...]]:
+        for position, (index, m) in enumerate(fresh):
+            platform = platform_of[index]
+            row = (
+                source.pk,
+                platform,
+                m.external_id,
+                m.url,
+                authors.get((platform, m.author.handle)) if m.author else None,
+                m.text,
+                m.language,
+                m.posted_at,
+                received_at,
+                m.thread_id,
+                m.parent_id,
+                m.likes,
+                m.shares,
+                m.comments,
+                m.views,
+                _raw_json(raws[index]),
+            )
+            yield row if ids is None else (ids[position], *row)
+
+    columns = ", ".join(MENTION_COLUMNS)
     with connection.cursor() as cursor:
-        # Session-local and schema-free: the same staging table serves every brand.
-        cursor.execute(STAGE_DDL)
-        columns = ", ".join(MENTION_COLUMNS)
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence('monitoring_mention', 'id')) "
+            "FROM generate_series(1, %s)",
+            [len(fresh)],
+        )
+        ids = [row[0] for row in cursor.fetchall()]
+        try:
+            with (
+                transaction.atomic(),
+                cursor.cursor.copy(f"COPY monitoring_mention (id, {columns}) FROM STDIN") as copy,
+            ):
+                for row in rows(ids):
+                    copy.write_row(row)
+            return ids
+        except (IntegrityError, psycopg.errors.UniqueViolation):
+            logger.info("source %s: concurrent duplicates; taking the staging path", source.pk)
+        _ensure_staging(cursor, STAGE_DDL)
         with cursor.cursor.copy(f"COPY mention_stage ({columns}) FROM STDIN") as copy:
-            for index, m in mentions:
-                platform = platform_of[index]
-                author_id = authors.get((platform, m.author.handle)) if m.author else None
-                copy.write_row(
-                    (
-                        source.pk,
-                        platform,
-                        m.external_id,
-                        m.url,
-                        author_id,
-                        m.text,
-                        m.language,
-                        m.posted_at,
-                        received_at,
-                        m.thread_id,
-                        m.parent_id,
-                        m.likes,
-                        m.shares,
-                        m.comments,
-                        m.views,
-                        _raw_json(raws[index]),
-                    )
-                )
+            for row in rows(None):
+                copy.write_row(row)
         cursor.execute(  # columns are constants
             f"""
             INSERT INTO monitoring_mention ({columns})
@@ -240,9 +276,9 @@ def _store(
             RETURNING id
             """  # noqa: S608
         )
-        ids = [row[0] for row in cursor.fetchall()]
-        cursor.execute("TRUNCATE mention_stage")
-    return ids
+        stored = [row[0] for row in cursor.fetchall()]
+        cursor.execute("DELETE FROM mention_stage")
+    return stored
 
 
 def dead_letter_store(
@@ -317,7 +353,7 @@ def mentions_ingest(
         )
         if ids:
             schema_name = client.schema_name
-            transaction.on_commit(lambda: mentions_queue_processing(schema_name, ids))
+            transaction.on_commit(lambda: mentions_queue_processing(schema_name))
     if result.rejected:
         logger.info(
             "source %s: %d of %d items rejected", source.pk, len(result.rejected), len(items)
@@ -334,11 +370,12 @@ def _jsonable(item: Any) -> Any:
 
 
 def source_record_success(*, source: Source, at: datetime, newest_post: datetime | None) -> None:
-    Source.objects.filter(pk=source.pk).update(last_success_at=at)
+    changes: dict[str, Any] = {"last_success_at": at}
     if newest_post is not None:
-        Source.objects.filter(pk=source.pk).exclude(last_posted_at__gte=newest_post).update(
-            last_posted_at=newest_post
+        changes["last_posted_at"] = Greatest(
+            Coalesce("last_posted_at", Value(newest_post)), Value(newest_post)
         )
+    Source.objects.filter(pk=source.pk).update(**changes)
 
 
 def source_record_error(*, source: Source, message: str) -> None:
@@ -346,10 +383,18 @@ def source_record_error(*, source: Source, message: str) -> None:
     Source.objects.filter(pk=source.pk).update(last_error_at=timezone.now(), last_error=message)
 
 
-def mentions_queue_processing(schema_name: str, ids: Sequence[int]) -> None:
-    from monitoring.tasks import mentions_process
+def mentions_queue_processing(schema_name: str) -> None:
+    """Make sure a processing run is on its way for the brand in `schema_name`.
 
-    for start in range(0, len(ids), PROCESS_CHUNK):
-        mentions_process.delay(
-            schema_name=schema_name, mention_ids=list(ids[start : start + PROCESS_CHUNK])
-        )
+    At most one run is pending per brand (a flag in the tenant-keyed cache, set only when
+    absent), so a burst of webhooks is processed in a few runs rather than one task each. The
+    run clears the flag before it reads, so mentions committed during a run get a run of their
+    own; a lost message is made good by the periodic requeue once the flag expires.
+    """
+    from monitoring.tasks import mentions_process_pending
+
+    # On-commit callbacks may run after the brand's context was left: key the flag explicitly.
+    with tenancy.schema_context(schema_name):
+        first = cache.add(PENDING_KEY, 1, timeout=PENDING_TTL)
+    if first:
+        mentions_process_pending.delay(schema_name=schema_name)

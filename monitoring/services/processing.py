@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from clients.models import Client
 
 REQUEUE_AFTER = timedelta(minutes=2)
+PROCESS_CHUNK = 1000
 
 
 def mentions_process(*, client: Client, mention_ids: Sequence[int]) -> int:
@@ -50,12 +51,24 @@ def mentions_process(*, client: Client, mention_ids: Sequence[int]) -> int:
     return len(claimed)
 
 
-def mentions_unprocessed_ids(*, client: Client, limit: int = 50_000) -> list[int]:
-    """Mentions whose processing message never arrived (older than REQUEUE_AFTER)."""
+def mentions_unprocessed_ids(
+    *, client: Client, older_than: timedelta | None = None, limit: int = 50_000
+) -> list[int]:
+    """Unprocessed mentions, oldest first; with `older_than`, only those that waited longer
+    (their processing message was lost)."""
     tenancy.require_tenant(client)
-    cutoff = timezone.now() - REQUEUE_AFTER
-    return list(
-        Mention.objects.filter(processed_at__isnull=True, received_at__lt=cutoff)
-        .order_by("received_at")
-        .values_list("pk", flat=True)[:limit]
-    )
+    mentions = Mention.objects.filter(processed_at__isnull=True)
+    if older_than is not None:
+        mentions = mentions.filter(received_at__lt=timezone.now() - older_than)
+    return list(mentions.order_by("received_at", "pk").values_list("pk", flat=True)[:limit])
+
+
+def mentions_process_pending(*, client: Client, chunk: int = PROCESS_CHUNK) -> int:
+    """Process every unprocessed mention of the brand, in chunks; returns how many."""
+    done = 0
+    while ids := mentions_unprocessed_ids(client=client, limit=chunk):
+        processed = mentions_process(client=client, mention_ids=ids)
+        if not processed:  # all claimed by a concurrent run
+            break
+        done += processed
+    return done

@@ -30,12 +30,32 @@ def test_a_batch_is_stored_with_its_authors(world, django_capture_on_commit_call
         assert stored.platform == "x" and stored.language == "nl" and stored.likes == 3
         assert stored.author.handle == "user3" and stored.raw["external_id"] == "m3"
         assert Author.objects.count() == 7
-        # the newest observation of an author's reach wins; every one is kept over time
+        # the newest observation of an author's reach wins, and is sampled
         assert Author.objects.get(handle="user6").followers == 14 + 13
-        assert AuthorReach.objects.filter(author__handle="user6").count() == 2
+        assert list(
+            AuthorReach.objects.filter(author__handle="user6").values_list("followers", flat=True)
+        ) == [27]
         source.refresh_from_db()
         assert source.last_success_at is not None
         assert source.last_posted_at.isoformat() == mention(19)["posted_at"]
+
+
+def test_reach_is_sampled_when_it_changes(world):
+    source = make_source(world.alpha)
+    author = {"handle": "nieuwsuur", "followers": 600_000}
+    ingest(world.alpha, source, [mention(1, author=author)])
+    ingest(world.alpha, source, [mention(2, author=author)])  # unchanged: no new sample
+    ingest(world.alpha, source, [mention(3, author={"handle": "nieuwsuur", "followers": 612_304})])
+    # an older post arriving late does not overwrite the newer count
+    ingest(
+        world.alpha,
+        source,
+        [mention(0, external_id="late", author={"handle": "nieuwsuur", "followers": 1})],
+    )
+    with tenancy.tenant_context(world.alpha):
+        reach = AuthorReach.objects.filter(author__handle="nieuwsuur").order_by("observed_at")
+        assert [r.followers for r in reach] == [600_000, 612_304]
+        assert Author.objects.get(handle="nieuwsuur").followers == 612_304
 
 
 def test_ingesting_twice_changes_nothing(world, django_capture_on_commit_callbacks):
@@ -47,6 +67,21 @@ def test_ingesting_twice_changes_nothing(world, django_capture_on_commit_callbac
     assert callbacks == []  # nothing new, nothing queued
     with tenancy.tenant_context(world.alpha):
         assert Mention.objects.count() == 5
+
+
+def test_a_batch_with_some_stored_mentions_keeps_the_new_ones(world):
+    # m1 is stored already (re-sent, or stored by a concurrent writer): the fast COPY fails on
+    # it and the batch takes the staging path.
+    source = make_source(world.alpha)
+    ingest(world.alpha, source, [mention(1)])
+    result = ingest(world.alpha, source, [mention(2), mention(1), mention(3)])
+    assert (result.accepted, result.duplicates) == (2, 1)
+    with tenancy.tenant_context(world.alpha):
+        stored = Mention.objects.order_by("external_id").values_list("external_id", flat=True)
+        assert list(stored) == ["m1", "m2", "m3"]
+        assert sorted(result.mention_ids) == sorted(
+            Mention.objects.exclude(external_id="m1").values_list("pk", flat=True)
+        )
 
 
 def test_the_same_id_on_two_sources_is_two_mentions(world):

@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
+import redis
+from django.conf import settings
+from django.core.cache import cache
 from django.utils import timezone
 
 from clients import tenancy
 from monitoring.models import Mention
-from monitoring.services.ingestion import mentions_ingest
-from monitoring.services.processing import mentions_process, mentions_unprocessed_ids
+from monitoring.services.ingestion import PENDING_KEY, mentions_ingest
+from monitoring.services.processing import (
+    REQUEUE_AFTER,
+    mentions_process,
+    mentions_unprocessed_ids,
+)
 from monitoring.tasks import mentions_process as mentions_process_task
+from monitoring.tasks import mentions_process_pending
 from tests.monitoring.factories import make_source, mention
 
 pytestmark = pytest.mark.django_db
@@ -36,9 +45,39 @@ def test_each_mention_is_processed_once(world):
 def test_mentions_whose_message_was_lost_are_found_again(world):
     ids = stored(world.alpha, 3)
     with tenancy.tenant_context(world.alpha):
-        assert mentions_unprocessed_ids(client=world.alpha) == []  # too fresh: message in flight
+        # too fresh to count as lost: the message is in flight
+        assert mentions_unprocessed_ids(client=world.alpha, older_than=REQUEUE_AFTER) == []
         Mention.objects.filter(pk=ids[0]).update(received_at=timezone.now() - timedelta(minutes=5))
-        assert mentions_unprocessed_ids(client=world.alpha) == [ids[0]]
+        assert mentions_unprocessed_ids(client=world.alpha, older_than=REQUEUE_AFTER) == [ids[0]]
+
+
+def _queued(broker) -> list[dict]:
+    """Messages waiting on the real broker's default queue (no worker runs in this test)."""
+    return [json.loads(raw)["headers"] for raw in broker.lrange("celery", 0, -1)]
+
+
+def test_a_burst_queues_one_processing_run_per_brand(world, django_capture_on_commit_callbacks):
+    broker = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    source = make_source(world.alpha)
+    with tenancy.tenant_context(world.alpha):
+        cache.delete(PENDING_KEY)
+    before = len(_queued(broker))
+    for n in range(5):
+        with django_capture_on_commit_callbacks(execute=True), tenancy.tenant_context(world.alpha):
+            mentions_ingest(client=world.alpha, source=source, items=[mention(n)], channel="api")
+    sent = _queued(broker)[: len(_queued(broker)) - before]  # LPUSH: newest first
+    assert [(h["task"], h["kwargsrepr"]) for h in sent] == [
+        ("monitoring.tasks.mentions_process_pending", "{'schema_name': 'brand_alpha'}")
+    ]
+    # the run clears the flag first, so what arrives after it gets a run of its own
+    assert mentions_process_pending.apply(kwargs={"schema_name": "brand_alpha"}).get() == 5
+    with django_capture_on_commit_callbacks(execute=True), tenancy.tenant_context(world.alpha):
+        mentions_ingest(client=world.alpha, source=source, items=[mention(9)], channel="api")
+    assert len(_queued(broker)) == before + 2
+    for _ in range(2):  # leave the queue as it was
+        broker.lpop("celery")
+    with tenancy.tenant_context(world.alpha):
+        cache.delete(PENDING_KEY)
 
 
 def test_a_task_for_one_brand_never_processes_anothers_mentions(world):
