@@ -48,6 +48,11 @@ def setup_django(*, fresh: bool = True) -> str:
     os.environ.setdefault("IMPORT_ROOT", str(ROOT / "var" / "bench-imports"))
     if fresh:
         recreate_database(url)
+        import redis
+
+        for key in ("REDIS_URL", "CELERY_BROKER_URL", "CELERY_RESULT_BACKEND"):
+            # The bench's own Redis databases: no message of an earlier run may linger.
+            redis.Redis.from_url(os.environ[key]).flushdb()
     import io
     import logging
 

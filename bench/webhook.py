@@ -27,10 +27,10 @@ from common import ROOT, machine_line, setup_django, update_results
 
 PORT = 8077
 SECONDS = 30
-CONNECTIONS = 8
+CONNECTIONS = 10
 THREADS = 2
-# Each connection waits PACE_MS after each response: 8 x 1000 / (30 + latency) ~ 200/s.
-PACE_MS = 30
+# Each connection waits PACE_MS after each response: 10 x 1000 / (40 + latency) ~ 200/s.
+PACE_MS = 40
 SECRET = "bench-webhook-secret"
 
 
@@ -99,7 +99,7 @@ def main() -> None:
             "-b",
             f"127.0.0.1:{PORT}",
             "-w",
-            "2",
+            os.environ.get("BENCH_GUNICORN_WORKERS", "2"),
             "--log-level",
             "warning",
         ],
@@ -111,6 +111,9 @@ def main() -> None:
         if os.environ.get("BENCH_NO_WORKER")
         else subprocess.Popen(
             [
+                "nice",
+                "-n",
+                "10",
                 str(venv / "celery"),
                 "-A",
                 "agency",
@@ -118,14 +121,14 @@ def main() -> None:
                 "--pool",
                 "solo",
                 "--loglevel",
-                "WARNING",
+                "INFO",
                 "--without-mingle",
                 "--without-gossip",
             ],
             cwd=ROOT,
             env=env,
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stderr=(folder / "worker.log").open("w"),
         )
     )
     try:

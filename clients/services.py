@@ -108,6 +108,7 @@ def client_onboard(
                 language=language,
             )
             client.save(verbosity=0)
+            _align_constraint_names(client.schema_name)
             Domain.objects.create(domain=Client.host_for(slug), tenant=client, is_primary=True)
             with tenancy.tenant_context(client):
                 brand_settings_initialize(client=client)
@@ -129,6 +130,39 @@ def client_onboard(
         tenancy.reset_to_public()
     logger.info("onboarded brand %s (%s)", slug, client.schema_name)
     return client
+
+
+def _align_constraint_names(schema_name: str) -> None:
+    """Give the clone's UNIQUE constraints the names they have in the template.
+
+    django-tenants' clone_schema re-creates unique constraints under PostgreSQL's default
+    names (`<table>_<columns>_key`), not Django's; a later migration that drops or alters one
+    by name would then fail on every cloned brand. Matched by table and column names.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            WITH named AS (
+                SELECT con.connamespace AS schema, cls.relname AS tab, con.conname,
+                       -- by column names: a clone has no dropped columns, so numbers differ
+                       ARRAY(SELECT attname FROM pg_attribute
+                             WHERE attrelid = con.conrelid AND attnum = ANY(con.conkey)
+                             ORDER BY attname) AS cols
+                FROM pg_constraint con JOIN pg_class cls ON cls.oid = con.conrelid
+                WHERE con.contype = 'u'
+                  AND con.connamespace IN (%s::regnamespace, %s::regnamespace)
+            )
+            SELECT clone.tab, clone.conname, template.conname
+            FROM named template JOIN named clone USING (tab, cols)
+            WHERE template.schema = %s::regnamespace AND clone.schema = %s::regnamespace
+              AND template.conname <> clone.conname
+            """,
+            [settings.TENANT_BASE_SCHEMA, schema_name, settings.TENANT_BASE_SCHEMA, schema_name],
+        )
+        for table, have, want in cursor.fetchall():
+            cursor.execute(
+                f'ALTER TABLE "{schema_name}"."{table}" RENAME CONSTRAINT "{have}" TO "{want}"'
+            )
 
 
 def client_get(*, slug: str) -> Client:
@@ -282,8 +316,13 @@ def client_offboard(*, client: Client, acting_user: User | None = None) -> Clien
             archive=export.path,
             sha256=export.sha256,
         )
+        hosts = list(locked.domains.values_list("domain", flat=True))
         locked.delete(force_drop=True)
     tenancy.reset_to_public()
+    from clients.middleware import TenantMiddleware
+
+    for host in hosts:  # this process forgets at once; others within HOST_CACHE_SECONDS
+        TenantMiddleware.forget(host)
     logger.info("offboarded brand %s; archive %s", client.slug, export.path)
     return export
 

@@ -17,6 +17,7 @@ from rest_framework.test import APIClient
 from agency.models import Role, User
 from agency.services import membership_grant
 from clients import tenancy
+from clients.middleware import TenantMiddleware
 from clients.models import Client
 from clients.services import client_onboard
 from monitoring.models import BrandSettings
@@ -97,8 +98,10 @@ def world(django_db_setup, django_db_blocker) -> World:  # type: ignore[no-untyp
 
 @pytest.fixture(autouse=True)
 def _public_schema_between_tests():
-    """Requests to brand hosts leave the connection in that brand; every test starts in public."""
+    """Requests to brand hosts leave the connection in that brand; every test starts in public,
+    and with no host remembered from a test whose brands were rolled back."""
     tenancy.reset_to_public()
+    TenantMiddleware.forget()
     yield
     tenancy.reset_to_public()
 

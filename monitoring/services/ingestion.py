@@ -15,14 +15,14 @@ import json
 import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import orjson
 import psycopg
 from django.core.cache import cache
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Value
+from django.db.models import Q, Value
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 from pydantic import TypeAdapter, ValidationError
@@ -38,6 +38,10 @@ logger = logging.getLogger(__name__)
 
 PENDING_KEY = "mentions:processing-pending"  # the cache key carries the brand's schema
 PENDING_TTL = 60
+PENDING_DEBOUNCE_SECONDS = 0.2
+# Up to this many rows go inline in one statement; larger batches go through COPY.
+SMALL_BATCH = 20
+HEALTH_RESOLUTION = timedelta(seconds=10)
 _BATCH = TypeAdapter(list[MentionIn])
 
 MENTION_COLUMNS = (
@@ -158,16 +162,32 @@ def _upsert_authors(
             latest[key] = (mention.posted_at, mention.author.display_name, count)
     if not latest:
         return {}
+    rows = [
+        (platform, handle, name, count, posted_at)
+        for (platform, handle), (posted_at, name, count) in latest.items()
+    ]
     with connection.cursor() as cursor:
-        _ensure_staging(cursor, AUTHOR_STAGE_DDL)
-        with cursor.cursor.copy("COPY author_stage FROM STDIN") as copy:
-            for (platform, handle), (posted_at, name, count) in latest.items():
-                copy.write_row((platform, handle, name, count, posted_at))
-        cursor.execute(
-            """
-            WITH before AS (
+        params: list[Any] = []
+        if len(rows) <= SMALL_BATCH:
+            # A webhook's few authors: inline, one round trip.
+            stage = (
+                "(VALUES {}) AS s (platform, handle, display_name, followers, observed_at)".format(
+                    ", ".join(["(%s, %s, %s, %s::bigint, %s::timestamptz)"] * len(rows))
+                )
+            )
+            params = [value for row in rows for value in row]
+        else:
+            _ensure_staging(cursor, AUTHOR_STAGE_DDL)
+            with cursor.cursor.copy("COPY author_stage FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            stage = "author_stage AS s"
+        cursor.execute(  # the SQL is built from constants; values are parameters
+            f"""
+            WITH stage AS (SELECT * FROM {stage}),
+            before AS (
                 SELECT a.id, a.followers FROM monitoring_author a
-                JOIN author_stage s USING (platform, handle)
+                JOIN stage s USING (platform, handle)
             ), upserted AS (
                 INSERT INTO monitoring_author AS a
                     (platform, handle, display_name, followers, followers_updated_at,
@@ -175,7 +195,7 @@ def _upsert_authors(
                 SELECT platform, handle, display_name, followers,
                        CASE WHEN followers IS NULL THEN NULL ELSE observed_at END,
                        false, false, false, %s
-                FROM author_stage
+                FROM stage
                 ON CONFLICT (platform, handle) DO UPDATE SET
                     display_name = CASE WHEN EXCLUDED.display_name <> ''
                                         THEN EXCLUDED.display_name ELSE a.display_name END,
@@ -197,12 +217,13 @@ def _upsert_authors(
                 ON CONFLICT (author_id, observed_at) DO NOTHING
             )
             SELECT id, platform, handle FROM upserted
-            """,
-            [timezone.now()],
+            """,  # noqa: S608
+            [*params, timezone.now()],
         )
         ids = {(platform, handle): pk for pk, platform, handle in cursor.fetchall()}
-        # (not TRUNCATE: its exclusive lock and file swap cost more than deleting a few rows)
-        cursor.execute("DELETE FROM author_stage")
+        if len(rows) > SMALL_BATCH:
+            # (not TRUNCATE: its exclusive lock and file swap cost more than deleting rows)
+            cursor.execute("DELETE FROM author_stage")
     return ids
 
 
@@ -248,6 +269,16 @@ def _store(
 
     columns = ", ".join(MENTION_COLUMNS)
     with connection.cursor() as cursor:
+        if len(fresh) <= SMALL_BATCH:
+            # A webhook's few mentions: one statement, duplicates skipped by the constraint.
+            row_sql = "(" + ", ".join(["%s"] * (len(MENTION_COLUMNS) - 1)) + ", %s::jsonb)"
+            cursor.execute(
+                f"INSERT INTO monitoring_mention ({columns}) VALUES "  # noqa: S608
+                + ", ".join([row_sql] * len(fresh))
+                + " ON CONFLICT (source_id, external_id) DO NOTHING RETURNING id",
+                [value for row in rows(None) for value in row],
+            )
+            return [row[0] for row in cursor.fetchall()]
         cursor.execute(
             "SELECT nextval(pg_get_serial_sequence('monitoring_mention', 'id')) "
             "FROM generate_series(1, %s)",
@@ -370,12 +401,29 @@ def _jsonable(item: Any) -> Any:
 
 
 def source_record_success(*, source: Source, at: datetime, newest_post: datetime | None) -> None:
+    """Note a delivery in the source's health, to HEALTH_RESOLUTION.
+
+    A busy source gets a webhook many times a second: writing its row each time would make
+    concurrent deliveries queue on that row's lock. The row is written only when its figures
+    are more than HEALTH_RESOLUTION behind.
+    """
+    behind = source.last_success_at is None or source.last_success_at < at - HEALTH_RESOLUTION
+    if newest_post is not None:
+        behind = behind or (
+            source.last_posted_at is None or source.last_posted_at < newest_post - HEALTH_RESOLUTION
+        )
+    if not behind:  # as loaded: nothing to write, no query
+        return
+    stale = Q(last_success_at__isnull=True) | Q(last_success_at__lt=at - HEALTH_RESOLUTION)
     changes: dict[str, Any] = {"last_success_at": at}
     if newest_post is not None:
+        stale |= Q(last_posted_at__isnull=True) | Q(
+            last_posted_at__lt=newest_post - HEALTH_RESOLUTION
+        )
         changes["last_posted_at"] = Greatest(
             Coalesce("last_posted_at", Value(newest_post)), Value(newest_post)
         )
-    Source.objects.filter(pk=source.pk).update(**changes)
+    Source.objects.filter(stale, pk=source.pk).update(**changes)
 
 
 def source_record_error(*, source: Source, message: str) -> None:
@@ -387,9 +435,10 @@ def mentions_queue_processing(schema_name: str) -> None:
     """Make sure a processing run is on its way for the brand in `schema_name`.
 
     At most one run is pending per brand (a flag in the tenant-keyed cache, set only when
-    absent), so a burst of webhooks is processed in a few runs rather than one task each. The
-    run clears the flag before it reads, so mentions committed during a run get a run of their
-    own; a lost message is made good by the periodic requeue once the flag expires.
+    absent), and it starts PENDING_DEBOUNCE_SECONDS after the first mention that asked for it,
+    so a burst of webhooks is processed in a few runs rather than one task each. The run clears
+    the flag before it reads, so mentions committed during a run get a run of their own; a lost
+    message is made good by the periodic requeue once the flag expires.
     """
     from monitoring.tasks import mentions_process_pending
 
@@ -397,4 +446,6 @@ def mentions_queue_processing(schema_name: str) -> None:
     with tenancy.schema_context(schema_name):
         first = cache.add(PENDING_KEY, 1, timeout=PENDING_TTL)
     if first:
-        mentions_process_pending.delay(schema_name=schema_name)
+        mentions_process_pending.apply_async(
+            kwargs={"schema_name": schema_name}, countdown=PENDING_DEBOUNCE_SECONDS
+        )

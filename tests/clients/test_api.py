@@ -122,6 +122,8 @@ def test_offboarding_over_the_api(world, settings, tmp_path):
         ).status_code
         == 201
     )
+    juliet = Client.objects.get(slug="juliet")  # its host answers (and is remembered)
+    assert api_client(world, world.admin, juliet).get("/api/v1/brand/").status_code == 200
     assert (
         api_client(world, world.staff_a, None).delete("/api/v1/clients/juliet/").status_code == 403
     )
@@ -134,3 +136,10 @@ def test_offboarding_over_the_api(world, settings, tmp_path):
     assert not schema_exists("brand_juliet")
     assert list(tmp_path.glob("juliet/juliet-*.zip"))
     assert admin.get("/api/v1/clients/juliet/").status_code == 404
+    # its host is forgotten at once: no request reaches the dropped schema
+    assert (
+        api_client(world, world.admin, None)
+        .get("/api/v1/brand/", HTTP_HOST="juliet.agency.localhost")
+        .json()["error"]["code"]
+        == "unknown_host"
+    )

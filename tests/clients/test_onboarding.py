@@ -113,6 +113,26 @@ def test_a_taken_host_rolls_back_the_schema(world, committed):
 
 
 @pytest.mark.django_db
+def test_a_brand_schema_matches_the_template_name_for_name(world):
+    """Later migrations find constraints and indexes by name: a clone must keep them."""
+    from django.db import connection
+
+    def names(schema: str) -> set[tuple[str, str]]:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT conrelid::regclass::text, conname FROM pg_constraint "
+                "WHERE connamespace = %s::regnamespace "
+                "UNION SELECT tablename, indexname FROM pg_indexes WHERE schemaname = %s",
+                [schema, schema],
+            )
+            return {(table.split(".")[-1], name) for table, name in cursor.fetchall()}
+
+    template = names("tenant_template")
+    assert ("monitoring_mention", "mention_unique_per_source") in template
+    assert names(world.alpha.schema_name) == template
+
+
+@pytest.mark.django_db
 def test_an_existing_slug_is_a_clear_error(world):
     with pytest.raises(SlugTakenError, match="'alpha' already exists") as error:
         client_onboard(name="Alpha Again", slug="alpha")

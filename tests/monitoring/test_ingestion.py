@@ -13,6 +13,14 @@ from tests.monitoring.factories import T0, make_source, mention
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True, params=["inline", "copy"])
+def storage_path(request, monkeypatch):
+    """Every test runs twice: small batches go inline in one statement, large ones via COPY."""
+    if request.param == "copy":
+        monkeypatch.setattr("monitoring.services.ingestion.SMALL_BATCH", 0)
+    return request.param
+
+
 def ingest(client, source, items, **kwargs):
     with tenancy.tenant_context(client):
         return mentions_ingest(client=client, source=source, items=items, channel="api", **kwargs)
