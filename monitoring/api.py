@@ -168,12 +168,15 @@ class SourceSerializer(serializers.ModelSerializer[Source]):
         return {"signed": base, "meta": base + "meta/"}
 
 
-class SourceList(TenantGenericAPIView, generics.ListCreateAPIView):  # type: ignore[misc]
+class SourcesScope(TenantGenericAPIView):
     serializer_class = SourceSerializer
-    pagination_class = None
 
     def scoped_queryset(self) -> QuerySet[Source]:
         return sources_with_stats(client=self.client)
+
+
+class SourceList(SourcesScope, generics.ListCreateAPIView):  # type: ignore[misc]
+    pagination_class = None
 
     def perform_create(self, serializer: Any) -> None:
         data = dict(serializer.validated_data)
@@ -186,12 +189,7 @@ class SourceList(TenantGenericAPIView, generics.ListCreateAPIView):  # type: ign
         )
 
 
-class SourceDetail(TenantGenericAPIView, generics.RetrieveUpdateAPIView):  # type: ignore[misc]
-    serializer_class = SourceSerializer
-
-    def scoped_queryset(self) -> QuerySet[Source]:
-        return sources_with_stats(client=self.client)
-
+class SourceDetail(SourcesScope, generics.RetrieveUpdateAPIView):  # type: ignore[misc]
     def perform_update(self, serializer: Any) -> None:
         data = dict(serializer.validated_data)
         credentials = data.pop("credentials", None)
@@ -439,21 +437,22 @@ class DeadLetterList(TenantGenericAPIView, generics.ListAPIView):  # type: ignor
     )
 
 
-class DeadLetterDetail(TenantGenericAPIView, generics.RetrieveAPIView):  # type: ignore[misc]
+class DeadLettersScope(TenantGenericAPIView):
     serializer_class = DeadLetterSerializer
 
     def scoped_queryset(self) -> QuerySet[DeadLetter]:
         return DeadLetter.objects.all()
 
 
+class DeadLetterDetail(DeadLettersScope, generics.RetrieveAPIView):  # type: ignore[misc]
+    pass
+
+
 class ReplaySerializer(serializers.Serializer[Any]):
     payload = serializers.JSONField(required=False, help_text="A corrected item; default: as kept.")
 
 
-class DeadLetterReplay(TenantGenericAPIView):
-    def scoped_queryset(self) -> QuerySet[DeadLetter]:
-        return DeadLetter.objects.all()
-
+class DeadLetterReplay(DeadLettersScope):
     @extend_schema(request=ReplaySerializer, responses=IngestResultSerializer, summary="Replay")
     def post(self, request: Request, pk: int) -> Response:
         reject_unknown_fields(request.data, {"payload"})
@@ -470,10 +469,7 @@ class DiscardSerializer(serializers.Serializer[Any]):
     reason = serializers.CharField(max_length=500)
 
 
-class DeadLetterDiscard(TenantGenericAPIView):
-    def scoped_queryset(self) -> QuerySet[DeadLetter]:
-        return DeadLetter.objects.all()
-
+class DeadLetterDiscard(DeadLettersScope):
     @extend_schema(request=DiscardSerializer, responses=DeadLetterSerializer, summary="Discard")
     def post(self, request: Request, pk: int) -> Response:
         reject_unknown_fields(request.data, {"reason"})

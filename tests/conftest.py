@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import pytest
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
@@ -60,6 +61,9 @@ def django_db_setup(request, django_test_environment, django_db_blocker):  # typ
         )
         name = connection.settings_dict["NAME"]
         assert name.startswith("test_"), f"refusing to run tests against database {name!r}"
+        # Rate limits (allauth's login attempts, API throttles) live in the cache: a run
+        # starts without the counts of the runs before it.
+        cache.clear()
         _create_world()
     yield
     with django_db_blocker.unblock():
