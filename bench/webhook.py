@@ -26,7 +26,7 @@ from datetime import UTC, datetime, timedelta
 from common import ROOT, machine_line, setup_django, update_results
 
 PORT = 8077
-SECONDS = 30
+SECONDS = 60
 CONNECTIONS = 10
 THREADS = 2
 # Each connection waits PACE_MS after each response: 10 x 1000 / (40 + latency) ~ 200/s.

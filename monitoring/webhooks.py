@@ -23,12 +23,12 @@ import time
 import uuid
 from typing import Any
 
-from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from agency.api_errors import error_body
-from clients.tenancy import PUBLIC_SCHEMA, current_client
+from clients import tenancy
+from clients.tenancy import current_client
 from monitoring.connectors.meta import meta_items
 from monitoring.models import Channel, Source
 from monitoring.services.ingestion import dead_letter_store, mentions_ingest, source_record_error
@@ -48,7 +48,7 @@ def _error(status: int, code: str, message: str, field: str | None = None) -> Js
 
 
 def _source(public_id: uuid.UUID) -> Source | None:
-    if connection.schema_name == PUBLIC_SCHEMA:  # type: ignore[attr-defined]
+    if tenancy.current_schema() == tenancy.PUBLIC_SCHEMA:
         return None
     return Source.objects.filter(public_id=public_id, is_active=True).first()
 
