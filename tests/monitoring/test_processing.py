@@ -94,3 +94,19 @@ def test_a_task_for_one_brand_never_processes_anothers_mentions(world):
         kwargs={"schema_name": world.alpha.schema_name, "mention_ids": alpha_ids}
     ).get()
     assert done == 2
+
+
+def test_the_periodic_requeue_fans_out_one_task_per_brand(world):
+    from monitoring.tasks import mentions_requeue_unprocessed_all
+
+    broker = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    before = len(_queued(broker))
+    assert mentions_requeue_unprocessed_all.apply().get() == 2  # runs in public
+    sent = _queued(broker)[: len(_queued(broker)) - before]
+    assert sorted(h["kwargsrepr"] for h in sent) == [
+        "{'schema_name': 'brand_alpha'}",
+        "{'schema_name': 'brand_bravo'}",
+    ]
+    assert {h["task"] for h in sent} == {"monitoring.tasks.mentions_requeue_unprocessed"}
+    for _ in sent:
+        broker.lpop("celery")
