@@ -46,12 +46,6 @@ def schema_context(schema_name: str) -> Iterator[None]:
         yield
 
 
-@contextmanager
-def public_context() -> Iterator[None]:
-    with tenant_utils.schema_context(PUBLIC_SCHEMA):
-        yield
-
-
 def require_tenant(client: Client | None = None) -> str:
     """Assert the connection is in a brand's schema (that of `client`, when given).
 

@@ -12,16 +12,9 @@ from clients.models import Client
 from clients.tenancy import current_client
 from monitoring.services.ingestion import PENDING_KEY, mentions_queue_processing
 from monitoring.services.processing import REQUEUE_AFTER, mentions_unprocessed_ids
-from monitoring.services.processing import mentions_process as process
 from monitoring.services.processing import mentions_process_pending as process_pending
 
 logger = logging.getLogger(__name__)
-
-
-@shared_task(base=tenancy.TenantTask, acks_late=True)
-def mentions_process(*, schema_name: str, mention_ids: list[int]) -> int:
-    """Process the given mentions. Safe to run twice: processed ones are skipped."""
-    return process(client=current_client(), mention_ids=mention_ids)
 
 
 @shared_task(base=tenancy.TenantTask, acks_late=True)
@@ -33,11 +26,12 @@ def mentions_process_pending(*, schema_name: str) -> int:
 
 @shared_task(base=tenancy.TenantTask, acks_late=True)
 def mentions_requeue_unprocessed(*, schema_name: str) -> int:
-    ids = mentions_unprocessed_ids(client=current_client(), older_than=REQUEUE_AFTER)
-    if ids:
-        logger.warning("%s: %d mentions waited too long; processing queued", schema_name, len(ids))
+    # One id is enough to know a run is owed; the run itself reads them all.
+    late = mentions_unprocessed_ids(client=current_client(), older_than=REQUEUE_AFTER, limit=1)
+    if late:
+        logger.warning("%s: mentions waited too long for processing; run queued", schema_name)
         mentions_queue_processing(schema_name)
-    return len(ids)
+    return len(late)
 
 
 @shared_task

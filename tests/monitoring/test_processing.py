@@ -19,7 +19,6 @@ from monitoring.services.processing import (
     mentions_process,
     mentions_unprocessed_ids,
 )
-from monitoring.tasks import mentions_process as mentions_process_task
 from monitoring.tasks import mentions_process_pending
 from tests.monitoring.factories import make_source, mention
 
@@ -81,18 +80,13 @@ def test_a_burst_queues_one_processing_run_per_brand(world, django_capture_on_co
 
 
 def test_a_task_for_one_brand_never_processes_anothers_mentions(world):
-    alpha_ids = stored(world.alpha, 2)
-    stored(world.bravo, 2)
-    # bravo's schema, alpha's ids: whatever bravo has under those ids is bravo's own rows
-    result = mentions_process_task.apply(
-        kwargs={"schema_name": world.bravo.schema_name, "mention_ids": alpha_ids}
-    )
-    assert result.successful()
+    stored(world.alpha, 2)
+    stored(world.bravo, 3)
+    result = mentions_process_pending.apply(kwargs={"schema_name": world.bravo.schema_name})
+    assert result.get() == 3  # bravo's own mentions only
     with tenancy.tenant_context(world.alpha):
         assert Mention.objects.filter(processed_at__isnull=True).count() == 2
-    done = mentions_process_task.apply(
-        kwargs={"schema_name": world.alpha.schema_name, "mention_ids": alpha_ids}
-    ).get()
+    done = mentions_process_pending.apply(kwargs={"schema_name": world.alpha.schema_name}).get()
     assert done == 2
 
 
