@@ -1,22 +1,28 @@
 """The shape of one incoming mention, validated with pydantic (no Django here).
 
 Every connector, webhook, import and the batch API produces dicts of this shape; `validate_item`
-turns one into a `MentionIn` or a list of (field, message) errors a person can act on.
+turns one into a checked `MentionIn` or a list of (field, message) errors a person can act on.
+
+The shapes are TypedDicts, not models: a bulk import validates tens of thousands of items a
+second, and checked dicts cost half what model objects do. Optional fields may be absent from a
+checked dict; `MENTION_DEFAULTS` gives their values.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any
+from typing import Annotated, Any, NotRequired
 
 from pydantic import (
     AfterValidator,
     AwareDatetime,
-    BaseModel,
     ConfigDict,
     Field,
+    TypeAdapter,
     ValidationError,
+    with_config,
 )
+from typing_extensions import TypedDict  # pydantic needs this one before Python 3.12
 
 PLATFORMS = frozenset(
     {
@@ -73,30 +79,49 @@ OptionalId = Annotated[str, Field(max_length=200)]
 Count = Annotated[int, Field(ge=0, le=10**15)]
 
 
-class AuthorIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, coerce_numbers_to_str=True)
+_CONFIG = ConfigDict(extra="forbid", str_strip_whitespace=True, coerce_numbers_to_str=True)
 
+
+@with_config(_CONFIG)
+class AuthorIn(TypedDict):
     handle: Annotated[str, Field(min_length=1, max_length=200)]
-    display_name: Annotated[str, Field(max_length=300), AfterValidator(_no_nul)] = ""
-    followers: Count | None = None
+    display_name: NotRequired[Annotated[str, Field(max_length=300), AfterValidator(_no_nul)]]
+    followers: NotRequired[Count | None]
 
 
-class MentionIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, coerce_numbers_to_str=True)
-
+@with_config(_CONFIG)
+class MentionIn(TypedDict):
     external_id: ExternalId
     posted_at: AwareDatetime
-    text: Annotated[str, Field(max_length=MAX_TEXT), AfterValidator(_no_nul)] = ""
-    url: Annotated[str, Field(max_length=1000), AfterValidator(_url)] = ""
-    author: AuthorIn | None = None
-    language: Annotated[str, Field(max_length=16), AfterValidator(_language)] = ""
-    platform: Annotated[str, AfterValidator(_platform)] | None = None
-    thread_id: OptionalId = ""
-    parent_id: OptionalId = ""
-    likes: Count = 0
-    shares: Count = 0
-    comments: Count = 0
-    views: Count = 0
+    text: NotRequired[Annotated[str, Field(max_length=MAX_TEXT), AfterValidator(_no_nul)]]
+    url: NotRequired[Annotated[str, Field(max_length=1000), AfterValidator(_url)]]
+    author: NotRequired[AuthorIn | None]
+    language: NotRequired[Annotated[str, Field(max_length=16), AfterValidator(_language)]]
+    platform: NotRequired[Annotated[str, AfterValidator(_platform)] | None]
+    thread_id: NotRequired[OptionalId]
+    parent_id: NotRequired[OptionalId]
+    likes: NotRequired[Count]
+    shares: NotRequired[Count]
+    comments: NotRequired[Count]
+    views: NotRequired[Count]
+
+
+# The value of each optional field a checked MentionIn may lack.
+MENTION_DEFAULTS: dict[str, Any] = {
+    "text": "",
+    "url": "",
+    "author": None,
+    "language": "",
+    "platform": None,
+    "thread_id": "",
+    "parent_id": "",
+    "likes": 0,
+    "shares": 0,
+    "comments": 0,
+    "views": 0,
+}
+MENTION = TypeAdapter(MentionIn)
+MENTIONS = TypeAdapter(list[MentionIn])
 
 
 FieldError = tuple[str, str]
@@ -107,11 +132,11 @@ def _field_name(loc: tuple[int | str, ...]) -> str:
 
 
 def validate_item(item: Any) -> MentionIn | list[FieldError]:
-    """One item: the validated mention, or its errors as (field, message) pairs."""
+    """One item: the checked mention (a dict), or its errors as (field, message) pairs."""
     if not isinstance(item, dict):
         return [("item", f"expected a JSON object, got {type(item).__name__}")]
     try:
-        return MentionIn.model_validate(item)
+        return MENTION.validate_python(item)
     except ValidationError as exc:
         errors = []
         for error in exc.errors(include_url=False, include_input=False):
