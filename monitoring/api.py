@@ -44,7 +44,7 @@ from monitoring.selectors import (
 )
 from monitoring.services import EDITABLE_SETTINGS, brand_settings_update
 from monitoring.services.imports import import_job_create
-from monitoring.services.ingestion import IngestResult, dead_letter_store, mentions_ingest
+from monitoring.services.ingestion import dead_letter_store, mentions_ingest
 from monitoring.services.sources import (
     dead_letter_discard,
     dead_letter_replay,
@@ -213,14 +213,6 @@ class IngestResultSerializer(serializers.Serializer[Any]):
     rejected = serializers.ListField(child=serializers.DictField())
 
 
-def ingest_status(result: IngestResult) -> int:
-    if not result.rejected:
-        return status.HTTP_200_OK
-    if len(result.rejected) == result.received:
-        return status.HTTP_422_UNPROCESSABLE_ENTITY
-    return status.HTTP_207_MULTI_STATUS
-
-
 class SourceMentionsIngest(TenantGenericAPIView):
     """POST a batch of mentions for one source: `{"mentions": [...]}` or a bare list.
 
@@ -258,7 +250,7 @@ class SourceMentionsIngest(TenantGenericAPIView):
         result = mentions_ingest(
             client=self.client, source=source, items=items, channel=Channel.API
         )
-        return Response(result.as_dict(), status=ingest_status(result))
+        return Response(result.as_dict(), status=result.http_status)
 
 
 # --- Mentions ------------------------------------------------------------------------------------
@@ -462,7 +454,7 @@ class DeadLetterReplay(DeadLettersScope):
             acting_user=acting_user(request),
             payload=request.data.get("payload"),
         )
-        return Response(result.as_dict(), status=ingest_status(result))
+        return Response(result.as_dict(), status=result.http_status)
 
 
 class DiscardSerializer(serializers.Serializer[Any]):

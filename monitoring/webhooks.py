@@ -87,9 +87,7 @@ def _ingest(source: Source, body: bytes, items_of: Any) -> JsonResponse:
     result = mentions_ingest(
         client=current_client(), source=source, items=items, raws=raws, channel=Channel.WEBHOOK
     )
-    from monitoring.api import ingest_status
-
-    return JsonResponse(result.as_dict(), status=ingest_status(result))
+    return JsonResponse(result.as_dict(), status=result.http_status)
 
 
 def _our_items(payload: Any) -> tuple[list[Any], list[Any]] | str:

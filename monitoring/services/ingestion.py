@@ -19,6 +19,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -116,6 +117,15 @@ class IngestResult:
     duplicates: int = 0
     rejected: list[Rejection] = field(default_factory=list)
     mention_ids: list[int] = field(default_factory=list)
+
+    @property
+    def http_status(self) -> int:
+        """200 all stored or duplicates; 207 some rejected (the others stored); 422 all rejected."""
+        if not self.rejected:
+            return HTTPStatus.OK
+        if len(self.rejected) == self.received:
+            return HTTPStatus.UNPROCESSABLE_ENTITY
+        return HTTPStatus.MULTI_STATUS
 
     def as_dict(self) -> dict[str, Any]:
         return {
