@@ -168,6 +168,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "monitoring.tasks.mentions_requeue_unprocessed_all",
         "schedule": 60.0,
     },
+    # Detection reads each bin once it has closed and ends waves that went quiet, also for a
+    # brand that receives nothing.
+    "waves-tick": {
+        "task": "monitoring.tasks.waves_tick_all",
+        "schedule": 60.0,
+    },
 }
 
 # --- API -----------------------------------------------------------------------------------------

@@ -96,3 +96,22 @@ def timed(fn, *args, **kwargs) -> float:  # type: ignore[no-untyped-def]
     start = time.perf_counter()
     fn(*args, **kwargs)
     return time.perf_counter() - start
+
+
+def worker_command(venv: Path) -> list[str]:
+    """A real Celery worker as production runs it (one process, niced below the server)."""
+    return [
+        "nice",
+        "-n",
+        "10",
+        str(venv / "celery"),
+        "-A",
+        "agency",
+        "worker",
+        "--pool",
+        "solo",
+        "--loglevel",
+        "INFO",
+        "--without-mingle",
+        "--without-gossip",
+    ]

@@ -23,7 +23,7 @@ import time
 import urllib.request
 from datetime import UTC, datetime, timedelta
 
-from common import ROOT, machine_line, setup_django, update_results
+from common import ROOT, machine_line, setup_django, update_results, worker_command
 
 PORT = 8077
 SECONDS = 60
@@ -110,21 +110,7 @@ def main() -> None:
         None
         if os.environ.get("BENCH_NO_WORKER")
         else subprocess.Popen(
-            [
-                "nice",
-                "-n",
-                "10",
-                str(venv / "celery"),
-                "-A",
-                "agency",
-                "worker",
-                "--pool",
-                "solo",
-                "--loglevel",
-                "INFO",
-                "--without-mingle",
-                "--without-gossip",
-            ],
+            worker_command(venv),
             cwd=ROOT,
             env=env,
             stdout=subprocess.DEVNULL,

@@ -21,3 +21,13 @@ class IngestError(StormdeskError):
 class SignatureError(StormdeskError):
     code = "bad_signature"
     status = 403
+
+
+class AlertError(StormdeskError):
+    code = "conflict"
+    status = 409
+
+
+class AlertInputError(StormdeskError):
+    code = "invalid"
+    status = 400

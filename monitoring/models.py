@@ -27,6 +27,23 @@ class BrandSettings(models.Model):
         default=30, validators=[MinValueValidator(1), MaxValueValidator(24 * 60)]
     )
     qa_page_url = models.URLField(blank=True)
+    # Verdict thresholds (monitoring.analysis.verdict): fewer negative authors than this, with
+    # no multiplier among them, is noise however unusual the count.
+    wave_min_negative_authors = models.PositiveSmallIntegerField(
+        default=3, validators=[MinValueValidator(1), MaxValueValidator(1000)]
+    )
+    issue_negative_ratio = models.FloatField(
+        default=5.0, validators=[MinValueValidator(1.5), MaxValueValidator(1000)]
+    )
+    issue_min_negative = models.PositiveIntegerField(
+        default=15, validators=[MinValueValidator(2), MaxValueValidator(1_000_000)]
+    )
+    crisis_negative_ratio = models.FloatField(
+        default=10.0, validators=[MinValueValidator(2), MaxValueValidator(1000)]
+    )
+    crisis_min_negative = models.PositiveIntegerField(
+        default=40, validators=[MinValueValidator(3), MaxValueValidator(1_000_000)]
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -126,6 +143,23 @@ class AuthorReach(models.Model):
         return f"{self.author_id}: {self.followers} at {self.observed_at:%Y-%m-%d %H:%M}"
 
 
+class Sentiment(models.TextChoices):
+    POSITIVE = "pos", "Positive"
+    NEUTRAL = "neu", "Neutral"
+    NEGATIVE = "neg", "Negative"
+
+
+class ReachTier(models.TextChoices):
+    """An author's follower count in bands, as a person reads it."""
+
+    UNKNOWN = "", "Unknown"
+    NANO = "nano", "Under 1,000"
+    MICRO = "micro", "1,000-10,000"
+    MID = "mid", "10,000-100,000"
+    MACRO = "macro", "100,000-1 million"
+    MEGA = "mega", "Over 1 million"
+
+
 class Mention(models.Model):
     """One post, comment, reply or message about the brand. Unique per source and external id,
     so ingesting it twice changes nothing."""
@@ -147,6 +181,20 @@ class Mention(models.Model):
     views = models.BigIntegerField(default=0)
     raw = models.JSONField(default=dict)
     processed_at = models.DateTimeField(null=True, blank=True)
+    # Enrichment, written once by processing (monitoring.services.detection). Database
+    # defaults: ingestion COPYs rows without these columns.
+    sentiment = models.CharField(max_length=3, choices=Sentiment.choices, blank=True, db_default="")
+    sentiment_score = models.FloatField(null=True, blank=True)
+    emotional = models.BooleanField(null=True, blank=True)
+    reach_tier = models.CharField(
+        max_length=6, choices=ReachTier.choices, blank=True, db_default=""
+    )
+    # As the author stood when the mention was processed: reach and lists change later.
+    is_multiplier = models.BooleanField(db_default=False)
+    is_ambassador = models.BooleanField(db_default=False)
+    wave = models.ForeignKey(
+        "Wave", null=True, blank=True, on_delete=models.SET_NULL, related_name="mentions"
+    )
 
     class Meta:
         constraints = [
@@ -253,3 +301,119 @@ class ImportJob(models.Model):
 
     def __str__(self) -> str:
         return f"import {self.pk} of {self.filename} ({self.status})"
+
+
+class Level(models.TextChoices):
+    """A wave's verdict, in rising order."""
+
+    NOISE = "noise", "Noise"
+    WATCH = "watch", "Watch"
+    ISSUE = "issue", "Issue"
+    CRISIS = "crisis", "Crisis"
+
+
+LEVEL_ORDER = {level: rank for rank, level in enumerate(Level.values)}
+
+
+class SeriesState(models.Model):
+    """A volume detector's memory for one series of the brand ("all", "all:neg", "x", "x:neg"
+    ...): the JSON state of monitoring.analysis.waves.VolumeDetector and the last bin it read."""
+
+    key = models.CharField(max_length=40, unique=True)
+    state = models.JSONField(default=dict)
+    last_bin = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"series {self.key} to {self.last_bin}"
+
+
+class VolumeBin(models.Model):
+    """One closed bin of one series as the detector read it: for charts and reasons."""
+
+    key = models.CharField(max_length=40)
+    start = models.DateTimeField()
+    count = models.PositiveIntegerField()
+    expected = models.FloatField()
+    score = models.FloatField()
+    alert = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["key", "start"], name="volumebin_unique_start")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} {self.start:%Y-%m-%d %H:%M}: {self.count}"
+
+
+class WaveStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    CLOSED = "closed", "Closed"
+
+
+class Wave(models.Model):
+    """A rise of attention around the brand, from its first triggering mention until it has
+    been quiet for a while; its verdict and reasons are re-judged as it grows."""
+
+    status = models.CharField(max_length=6, choices=WaveStatus.choices, default="open")
+    started_at = models.DateTimeField()
+    last_activity_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+    origin_platform = models.CharField(max_length=20, choices=Platform.choices)
+    level = models.CharField(max_length=6, choices=Level.choices, default="noise")
+    peak_level = models.CharField(max_length=6, choices=Level.choices, default="noise")
+    reasons = models.JSONField(default=list)
+    figures = models.JSONField(default=dict)
+    mention_count = models.PositiveIntegerField(default=0)
+    negative_count = models.PositiveIntegerField(default=0)
+    judged_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        constraints = [
+            # At most one open wave per brand: the detection run holds the brand's lock.
+            models.UniqueConstraint(
+                fields=["status"], condition=models.Q(status="open"), name="wave_one_open"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"wave {self.pk} ({self.level}, from {self.origin_platform})"
+
+
+class AlertStatus(models.TextChoices):
+    NEW = "new", "New"
+    ACKNOWLEDGED = "acknowledged", "Acknowledged"
+    RESOLVED = "resolved", "Resolved"
+    DISMISSED = "dismissed", "Dismissed as noise"
+
+
+class Alert(models.Model):
+    """One per wave that reached watch or above, updated as the wave grows.
+
+    Who acted is kept as an e-mail address: users live in the public schema, and a foreign
+    key from a brand's table to them would break deleting a user."""
+
+    wave = models.OneToOneField(Wave, on_delete=models.CASCADE, related_name="alert")
+    status = models.CharField(max_length=12, choices=AlertStatus.choices, default="new")
+    level = models.CharField(max_length=6, choices=Level.choices)
+    title = models.CharField(max_length=300)
+    reasons = models.JSONField(default=list)
+    origin_platform = models.CharField(max_length=20, choices=Platform.choices)
+    opened_at = models.DateTimeField()
+    # When the alert last rose a level (a person should look again).
+    escalated_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField()
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.CharField(max_length=254, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.CharField(max_length=254, blank=True)
+    close_note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-opened_at", "-id"]
+        indexes = [models.Index(fields=["status", "-opened_at"], name="alert_status_opened")]
+
+    def __str__(self) -> str:
+        return f"alert {self.pk}: {self.title}"

@@ -86,6 +86,9 @@ def mentions_filter(
     since: datetime | None = None,
     until: datetime | None = None,
     q: str | None = None,
+    sentiment: str | None = None,
+    wave_id: int | None = None,
+    multipliers_only: bool = False,
 ) -> QuerySet[Mention]:
     """Mentions matching the filters; `q` is full-text search in each mention's language."""
     tenancy.require_tenant(client)
@@ -102,6 +105,12 @@ def mentions_filter(
         mentions = mentions.filter(posted_at__gte=since)
     if until:
         mentions = mentions.filter(posted_at__lt=until)
+    if sentiment:
+        mentions = mentions.filter(sentiment=sentiment)
+    if wave_id:
+        mentions = mentions.filter(wave_id=wave_id)
+    if multipliers_only:
+        mentions = mentions.filter(is_multiplier=True)
     if q:
         sql, times = match_sql()
         # The SQL is built from constants (textsearch.TS_CONFIGS); `q` is a parameter.

@@ -6,10 +6,12 @@ import logging
 
 from celery import shared_task
 from django.core.cache import cache
+from django.db import transaction
 
 from clients import tenancy
 from clients.models import Client
 from clients.tenancy import current_client
+from monitoring.services.detection import waves_detect
 from monitoring.services.ingestion import PENDING_KEY, mentions_queue_processing
 from monitoring.services.processing import REQUEUE_AFTER, mentions_unprocessed_ids
 from monitoring.services.processing import mentions_process_pending as process_pending
@@ -49,3 +51,22 @@ def import_run(*, schema_name: str, import_id: int) -> str:
     from monitoring.services.imports import import_job_run
 
     return import_job_run(client=current_client(), import_id=import_id)
+
+
+@shared_task(base=tenancy.TenantTask, acks_late=True)
+def waves_tick(*, schema_name: str) -> str:
+    """Read the bins that closed and close the waves that went quiet, also when no mention
+    comes in (a quiet brand's wave must end, and its detectors learn the quiet). Returns the
+    open wave's level, '' for none. Safe to run twice: the second run reads no new bin."""
+    with transaction.atomic():
+        wave = waves_detect(client=current_client())
+    return wave.level if wave else ""
+
+
+@shared_task
+def waves_tick_all() -> int:
+    """Periodic, in public: one tick per brand."""
+    schemas = list(Client.objects.brands().values_list("schema_name", flat=True))
+    for schema_name in schemas:
+        waves_tick.delay(schema_name=schema_name)
+    return len(schemas)

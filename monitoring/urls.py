@@ -1,6 +1,8 @@
 from django.urls import path
 
-from monitoring import api, webhooks
+from monitoring import webhooks
+from monitoring.api import alerts
+from monitoring.api import intake as api
 
 urlpatterns = [
     path("brand/", api.BrandView.as_view(), name="brand"),
@@ -22,6 +24,15 @@ urlpatterns = [
     ),
     path("imports/", api.ImportList.as_view(), name="imports"),
     path("imports/<int:pk>/", api.ImportDetail.as_view(), name="import"),
+    path("waves/", alerts.WaveList.as_view(), name="waves"),
+    path("waves/<int:pk>/", alerts.WaveDetail.as_view(), name="wave"),
+    path("alerts/", alerts.AlertList.as_view(), name="alerts"),
+    path("alerts/<int:pk>/", alerts.AlertDetail.as_view(), name="alert"),
+    path(
+        "alerts/<int:pk>/acknowledge/", alerts.AlertAcknowledge.as_view(), name="alert-acknowledge"
+    ),
+    path("alerts/<int:pk>/resolve/", alerts.AlertResolve.as_view(), name="alert-resolve"),
+    path("alerts/<int:pk>/dismiss/", alerts.AlertDismiss.as_view(), name="alert-dismiss"),
     path("hooks/<uuid:public_id>/", webhooks.signed_webhook, name="hook-signed"),
     path("hooks/<uuid:public_id>/meta/", webhooks.meta_webhook, name="hook-meta"),
 ]

@@ -21,6 +21,11 @@ EDITABLE_SETTINGS = (
     "bin_minutes",
     "first_response_minutes",
     "qa_page_url",
+    "wave_min_negative_authors",
+    "issue_negative_ratio",
+    "issue_min_negative",
+    "crisis_negative_ratio",
+    "crisis_min_negative",
 )
 
 

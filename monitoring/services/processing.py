@@ -3,14 +3,14 @@
 `mentions_process` claims unprocessed mentions by id (row locks, SKIP LOCKED) and marks them
 processed in the same transaction as the work done on them, so a run that dies changes nothing
 and a second run of the same ids finds nothing left to do. Today that work is the search
-document (stemming, kept off the ingestion path); enrichment and wave detection (the
-crisis-detection issue) attach here.
+document (stemming, kept off the ingestion path), enrichment (language, sentiment, tone, reach)
+and wave detection with its verdicts and alerts (monitoring.services.detection).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from django.db import connection, transaction
@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from clients import tenancy
 from monitoring.models import Mention
+from monitoring.services.detection import mentions_enrich, waves_detect
 from monitoring.textsearch import document_sql
 
 if TYPE_CHECKING:
@@ -27,8 +28,11 @@ REQUEUE_AFTER = timedelta(minutes=2)
 PROCESS_CHUNK = 1000
 
 
-def mentions_process(*, client: Client, mention_ids: Sequence[int]) -> int:
-    """Process the given mentions that are not processed yet; returns how many it processed."""
+def mentions_process(
+    *, client: Client, mention_ids: Sequence[int], now: datetime | None = None
+) -> int:
+    """Process the given mentions that are not processed yet; returns how many it processed.
+    `now` (default: the clock) is the moment detection judges at."""
     tenancy.require_tenant(client)
     with transaction.atomic():
         claimed = list(
@@ -37,6 +41,7 @@ def mentions_process(*, client: Client, mention_ids: Sequence[int]) -> int:
             .values_list("pk", flat=True)
         )
         if claimed:
+            mentions_enrich(client=client, mention_ids=claimed)
             with connection.cursor() as cursor:
                 cursor.execute(
                     f"""
@@ -48,6 +53,7 @@ def mentions_process(*, client: Client, mention_ids: Sequence[int]) -> int:
                     [claimed],
                 )
             Mention.objects.filter(pk__in=claimed).update(processed_at=timezone.now())
+            waves_detect(client=client, now=now)
     return len(claimed)
 
 
@@ -63,11 +69,13 @@ def mentions_unprocessed_ids(
     return list(mentions.order_by("received_at", "pk").values_list("pk", flat=True)[:limit])
 
 
-def mentions_process_pending(*, client: Client, chunk: int = PROCESS_CHUNK) -> int:
+def mentions_process_pending(
+    *, client: Client, chunk: int = PROCESS_CHUNK, now: datetime | None = None
+) -> int:
     """Process every unprocessed mention of the brand, in chunks; returns how many."""
     done = 0
     while ids := mentions_unprocessed_ids(client=client, limit=chunk):
-        processed = mentions_process(client=client, mention_ids=ids)
+        processed = mentions_process(client=client, mention_ids=ids, now=now)
         if not processed:  # all claimed by a concurrent run
             break
         done += processed

@@ -10,7 +10,7 @@ from clients import tenancy
 from monitoring.models import DeadLetter, ImportJob
 from monitoring.services.ingestion import mentions_ingest
 from tests.conftest import api_client
-from tests.monitoring.factories import make_source
+from tests.monitoring.factories import make_alert, make_source
 
 pytestmark = pytest.mark.django_db
 
@@ -32,6 +32,9 @@ POST_ONLY = {
     "/api/v1/sources/<int:pk>/mentions/",
     "/api/v1/dead-letters/<int:pk>/replay/",
     "/api/v1/dead-letters/<int:pk>/discard/",
+    "/api/v1/alerts/<int:pk>/acknowledge/",
+    "/api/v1/alerts/<int:pk>/resolve/",
+    "/api/v1/alerts/<int:pk>/dismiss/",
 }
 # Machine routes: authenticated by a signature, not by membership.
 SIGNED = {"/api/v1/hooks/<uuid:public_id>/", "/api/v1/hooks/<uuid:public_id>/meta/"}
@@ -47,7 +50,10 @@ def alpha_objects(world):
         job = ImportJob.objects.create(
             source=source, filename="f.csv", path="/x", file_format="csv"
         )
+    alert = make_alert(world.alpha)
     return {
+        "/api/v1/alerts/<int:pk>": f"/api/v1/alerts/{alert.pk}",
+        "/api/v1/waves/<int:pk>": f"/api/v1/waves/{alert.wave_id}",
         "<int:pk>": str(source.pk),
         "<uuid:public_id>": str(source.public_id),
         "/api/v1/dead-letters/<int:pk>": f"/api/v1/dead-letters/{letter.pk}",

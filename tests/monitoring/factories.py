@@ -31,3 +31,35 @@ def mention(n: int, **overrides: Any) -> dict[str, Any]:
     }
     item.update(overrides)
     return item
+
+
+def make_alert(client: Client, *, level: str = "watch", origin: str = "x", **fields: Any):
+    """A wave with its alert, as detection leaves them (for API tests)."""
+    from django.utils import timezone
+
+    from monitoring.models import Alert, Wave
+
+    now = timezone.now()
+    with tenancy.tenant_context(client):
+        wave = Wave.objects.create(
+            status=fields.pop("wave_status", "open"),
+            started_at=now - timedelta(minutes=20),
+            last_activity_at=now,
+            origin_platform=origin,
+            level=level,
+            peak_level=level,
+            reasons=["negative volume 9x a usual Tuesday evening"],
+            negative_count=12,
+            mention_count=20,
+            judged_at=now,
+        )
+        return Alert.objects.create(
+            wave=wave,
+            level=level,
+            title=f"{level}: 12 negative mentions",
+            reasons=wave.reasons,
+            origin_platform=origin,
+            opened_at=now,
+            updated_at=now,
+            **fields,
+        )

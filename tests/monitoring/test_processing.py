@@ -104,3 +104,38 @@ def test_the_periodic_requeue_fans_out_one_task_per_brand(world):
     assert {h["task"] for h in sent} == {"monitoring.tasks.mentions_requeue_unprocessed"}
     for _ in sent:
         broker.lpop("celery")
+
+
+def test_the_wave_tick_fans_out_and_runs_in_each_brand_alone(world):
+    from monitoring.models import SeriesState, Wave
+    from monitoring.tasks import waves_tick, waves_tick_all
+    from tests.monitoring.factories import make_alert
+
+    broker = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    before = len(_queued(broker))
+    assert waves_tick_all.apply().get() == 2  # runs in public
+    sent = _queued(broker)[: len(_queued(broker)) - before]
+    assert sorted(h["kwargsrepr"] for h in sent) == [
+        "{'schema_name': 'brand_alpha'}",
+        "{'schema_name': 'brand_bravo'}",
+    ]
+    for _ in sent:
+        broker.lpop("celery")
+
+    # an open wave in alpha whose last activity was long ago: alpha's tick closes it
+    alert = make_alert(world.alpha)
+    with tenancy.tenant_context(world.alpha):
+        Wave.objects.update(last_activity_at=timezone.now() - timedelta(hours=3))
+    assert waves_tick.apply(kwargs={"schema_name": world.bravo.schema_name}).get() == ""
+    with tenancy.tenant_context(world.alpha):
+        assert Wave.objects.get(pk=alert.wave_id).status == "open"  # bravo's tick: not alpha's
+        assert not SeriesState.objects.exists()
+    assert waves_tick.apply(kwargs={"schema_name": world.alpha.schema_name}).get() == ""
+    with tenancy.tenant_context(world.alpha):
+        assert Wave.objects.get(pk=alert.wave_id).status == "closed"
+        assert SeriesState.objects.filter(key="all").exists()
+    with tenancy.tenant_context(world.bravo):
+        assert SeriesState.objects.filter(key="all").exists()
+        assert not Wave.objects.exists()
+    with pytest.raises(Exception, match="schema_name"):
+        waves_tick.delay()

@@ -1,4 +1,5 @@
-"""The brand-host API of monitoring: the brand and its watch settings."""
+"""The brand-host API of monitoring: the brand and its watch settings, sources, mentions,
+dead letters and imports."""
 
 from __future__ import annotations
 
@@ -34,6 +35,7 @@ from monitoring.models import (
     ImportJob,
     Mention,
     Platform,
+    Sentiment,
     Source,
 )
 from monitoring.selectors import (
@@ -291,6 +293,14 @@ class MentionSerializer(serializers.ModelSerializer[Mention]):
             "shares",
             "comments",
             "views",
+            "sentiment",
+            "sentiment_score",
+            "emotional",
+            "reach_tier",
+            "is_multiplier",
+            "is_ambassador",
+            "wave",
+            "processed_at",
         ]
 
 
@@ -302,6 +312,9 @@ class MentionFilters(serializers.Serializer[Any]):
     since = serializers.DateTimeField(required=False)
     until = serializers.DateTimeField(required=False)
     q = serializers.CharField(required=False, max_length=500)
+    sentiment = serializers.ChoiceField(choices=Sentiment.choices, required=False)
+    wave = serializers.IntegerField(required=False, min_value=1)  # type: ignore[assignment]
+    multipliers = serializers.BooleanField(required=False, default=False)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if attrs.get("since") and attrs.get("until") and attrs["since"] >= attrs["until"]:
@@ -330,6 +343,9 @@ class MentionsMixin(TenantGenericAPIView):
             since=data.get("since"),
             until=data.get("until"),
             q=data.get("q"),
+            sentiment=data.get("sentiment"),
+            wave_id=data.get("wave"),
+            multipliers_only=data["multipliers"],
         )
 
 
@@ -365,6 +381,13 @@ class MentionExport(MentionsMixin):
             "shares",
             "comments",
             "views",
+            "sentiment",
+            "sentiment_score",
+            "emotional",
+            "reach_tier",
+            "is_multiplier",
+            "is_ambassador",
+            "wave_id",
         ]
         rows = self.get_queryset().order_by("-posted_at", "-id").values_list(*columns)
         header = [c.replace("author__", "author_") for c in columns]

@@ -1,0 +1,1 @@
+"""Pure computation on mention streams, with no Django: volume waves, text signals."""

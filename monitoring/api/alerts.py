@@ -1,0 +1,183 @@
+"""The brand-host API of crisis detection: waves with their verdicts, and alerts.
+
+Everyone with access to the brand reads; agency staff act on alerts (client viewers are
+read-only by the default permission). Lists are cursor-paginated, newest first.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, serializers
+from rest_framework.pagination import CursorPagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from agency.api_base import TenantGenericAPIView, acting_user, reject_unknown_fields
+from monitoring.models import Alert, AlertStatus, Level, Wave, WaveStatus
+from monitoring.services.alerts import alert_acknowledge, alert_dismiss, alert_resolve
+
+
+class WaveSerializer(serializers.ModelSerializer[Wave]):
+    alert: serializers.PrimaryKeyRelatedField[Alert] = serializers.PrimaryKeyRelatedField(
+        read_only=True
+    )
+
+    class Meta:
+        model = Wave
+        fields = [
+            "id",
+            "status",
+            "level",
+            "peak_level",
+            "reasons",
+            "origin_platform",
+            "started_at",
+            "last_activity_at",
+            "ended_at",
+            "judged_at",
+            "mention_count",
+            "negative_count",
+            "figures",
+            "alert",
+        ]
+
+
+class AlertSerializer(serializers.ModelSerializer[Alert]):
+    wave = WaveSerializer(read_only=True)
+
+    class Meta:
+        model = Alert
+        fields = [
+            "id",
+            "status",
+            "level",
+            "title",
+            "reasons",
+            "origin_platform",
+            "opened_at",
+            "escalated_at",
+            "updated_at",
+            "acknowledged_at",
+            "acknowledged_by",
+            "closed_at",
+            "closed_by",
+            "close_note",
+            "wave",
+        ]
+
+
+class WaveFilters(serializers.Serializer[Any]):
+    status = serializers.ChoiceField(choices=WaveStatus.choices, required=False)
+    level = serializers.ChoiceField(
+        choices=Level.choices, required=False, help_text="The peak level."
+    )
+
+
+class AlertFilters(serializers.Serializer[Any]):
+    status = serializers.ChoiceField(choices=AlertStatus.choices, required=False)
+    level = serializers.ChoiceField(choices=Level.choices, required=False)
+
+
+def _filtered(queryset: QuerySet[Any], filters: serializers.Serializer[Any]) -> QuerySet[Any]:
+    filters.is_valid(raise_exception=True)
+    return queryset.filter(**filters.validated_data)
+
+
+class WaveList(TenantGenericAPIView, generics.ListAPIView):  # type: ignore[misc]
+    serializer_class = WaveSerializer
+    pagination_class = type("ByStarted", (CursorPagination,), {"ordering": ("-started_at", "-id")})
+
+    def scoped_queryset(self) -> QuerySet[Wave]:
+        waves = Wave.objects.select_related("alert")
+        filters = WaveFilters(data=self.request.query_params)
+        filters.is_valid(raise_exception=True)
+        data = filters.validated_data
+        if "level" in data:
+            waves = waves.filter(peak_level=data["level"])
+        if "status" in data:
+            waves = waves.filter(status=data["status"])
+        return waves
+
+    @extend_schema(parameters=[WaveFilters], summary="Waves with their verdicts, newest first")
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
+
+
+class WaveDetail(TenantGenericAPIView, generics.RetrieveAPIView):  # type: ignore[misc]
+    serializer_class = WaveSerializer
+
+    def scoped_queryset(self) -> QuerySet[Wave]:
+        return Wave.objects.select_related("alert")
+
+
+class AlertsScope(TenantGenericAPIView):
+    serializer_class = AlertSerializer
+
+    def scoped_queryset(self) -> QuerySet[Alert]:
+        return Alert.objects.select_related("wave")
+
+
+class AlertList(AlertsScope, generics.ListAPIView):  # type: ignore[misc]
+    pagination_class = type("ByOpened", (CursorPagination,), {"ordering": ("-opened_at", "-id")})
+
+    def scoped_queryset(self) -> QuerySet[Alert]:
+        return _filtered(super().scoped_queryset(), AlertFilters(data=self.request.query_params))
+
+    @extend_schema(parameters=[AlertFilters], summary="Alerts, newest first")
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
+
+
+class AlertDetail(AlertsScope, generics.RetrieveAPIView):  # type: ignore[misc]
+    pass
+
+
+class AlertAcknowledge(AlertsScope):
+    @extend_schema(request=None, responses=AlertSerializer, summary="Acknowledge: I'm on it")
+    def post(self, request: Request, pk: int) -> Response:
+        reject_unknown_fields(request.data, set())
+        alert = alert_acknowledge(
+            client=self.client, alert=self.get_object(), acting_user=acting_user(request)
+        )
+        return Response(AlertSerializer(alert).data)
+
+
+class ResolveSerializer(serializers.Serializer[Any]):
+    note = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
+
+
+class AlertResolve(AlertsScope):
+    @extend_schema(request=ResolveSerializer, responses=AlertSerializer, summary="Resolve")
+    def post(self, request: Request, pk: int) -> Response:
+        reject_unknown_fields(request.data, {"note"})
+        body = ResolveSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        alert = alert_resolve(
+            client=self.client,
+            alert=self.get_object(),
+            acting_user=acting_user(request),
+            note=body.validated_data["note"],
+        )
+        return Response(AlertSerializer(alert).data)
+
+
+class DismissSerializer(serializers.Serializer[Any]):
+    reason = serializers.CharField(max_length=2000, help_text="Why this is not a crisis.")
+
+
+class AlertDismiss(AlertsScope):
+    @extend_schema(request=DismissSerializer, responses=AlertSerializer, summary="Dismiss as noise")
+    def post(self, request: Request, pk: int) -> Response:
+        reject_unknown_fields(request.data, {"reason"})
+        body = DismissSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        alert = alert_dismiss(
+            client=self.client,
+            alert=self.get_object(),
+            acting_user=acting_user(request),
+            reason=body.validated_data["reason"],
+        )
+        return Response(AlertSerializer(alert).data)

@@ -1,0 +1,600 @@
+"""Enrichment, wave detection, verdicts and alerts: the crisis-detection step of processing.
+
+Runs inside the processing transaction (monitoring.services.processing) in the brand's schema:
+
+1. `mentions_enrich` gives each claimed mention its language (detected when the platform gave
+   none), sentiment and tone (monitoring.analysis.text), its author's reach tier, and the
+   multiplier and ambassador flags as the author stands now.
+2. `waves_detect` feeds the brand's volume detectors (overall, negative, and both per platform;
+   monitoring.analysis.waves) every bin that has closed since they last ran, reads the bin still
+   open without advancing them, and opens, grows or closes the brand's one open Wave. A wave is
+   judged by monitoring.analysis.verdict; at watch or above it has exactly one Alert, updated as
+   the wave grows.
+
+Detection holds a transaction-level advisory lock per brand, so concurrent runs take turns and a
+bin is read once; a run that dies rolls back with its mentions, which stay unprocessed for the
+next run. Bins are counted by the time a mention was posted: an import of last year's mentions
+lands in bins the detectors have long closed and wakes nobody.
+"""
+
+from __future__ import annotations
+
+import logging
+import zlib
+from dataclasses import asdict
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from django.db import connection
+from django.utils import timezone
+
+from clients import tenancy
+from monitoring.analysis.text import texts_analyze
+from monitoring.analysis.verdict import (
+    LEVELS,
+    Judgement,
+    Multiplier,
+    Thresholds,
+    WaveFigures,
+    judge,
+    platform_name,
+)
+from monitoring.analysis.waves import Reading, VolumeDetector
+from monitoring.models import (
+    LEVEL_ORDER,
+    Alert,
+    AlertStatus,
+    BrandSettings,
+    ReachTier,
+    SeriesState,
+    VolumeBin,
+    Wave,
+    WaveStatus,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from clients.models import Client
+
+logger = logging.getLogger(__name__)
+
+# A bin is read once it has been closed this long: mentions posted in its last seconds are
+# still arriving (connectors poll, platforms deliver late).
+CLOSE_GRACE = timedelta(seconds=60)
+# A wave with no sign of activity for this long is over.
+WAVE_QUIET = timedelta(hours=2)
+# A negative post by a multiplier this recent opens a wave even before the volume shows it.
+MULTIPLIER_LOOKBACK = timedelta(hours=6)
+# A series that saw nothing for this long starts afresh rather than replaying empty bins.
+MAX_CATCH_UP = timedelta(days=7)
+OVERALL = "all"
+NEGATIVE = ":neg"
+
+
+def reach_tier(followers: int | None) -> str:
+    if followers is None:
+        return ReachTier.UNKNOWN
+    if followers < 1_000:
+        return ReachTier.NANO
+    if followers < 10_000:
+        return ReachTier.MICRO
+    if followers < 100_000:
+        return ReachTier.MID
+    if followers < 1_000_000:
+        return ReachTier.MACRO
+    return ReachTier.MEGA
+
+
+EnrichmentRow = tuple[int, str, str, int | None, bool | None, bool | None, bool | None]
+
+
+def enrichment_columns(
+    rows: Sequence[EnrichmentRow], *, multiplier_min_followers: int
+) -> tuple[list[Any], ...]:
+    """The CPU part of enrichment, no database: for rows of (id, text, language, followers,
+    ambassador, journalist, influencer), the columns written back (id, language, sentiment,
+    score, emotional, reach tier, multiplier, ambassador)."""
+    analyses = texts_analyze([row[1] for row in rows], [row[2] or None for row in rows])
+    columns: tuple[list[Any], ...] = ([], [], [], [], [], [], [], [])
+    ids, langs, sentiments, scores, emotional, tiers, multipliers, ambassadors = columns
+    for (pk, _, _, followers, ambassador, journalist, influencer), found in zip(
+        rows, analyses, strict=True
+    ):
+        ids.append(pk)
+        langs.append(found.lang)
+        sentiments.append(found.sentiment)
+        scores.append(round(found.score, 4))
+        emotional.append(found.emotional)
+        tiers.append(reach_tier(followers))
+        multipliers.append(
+            bool(journalist or influencer or (followers or 0) >= multiplier_min_followers)
+        )
+        ambassadors.append(bool(ambassador))
+    return columns
+
+
+def mentions_enrich(*, client: Client, mention_ids: Sequence[int]) -> int:
+    """Enrich the given mentions (claimed by the caller's transaction); returns how many."""
+    tenancy.require_tenant(client)
+    settings = BrandSettings.objects.get()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT m.id, m.text, m.language, a.followers, a.is_ambassador, a.is_journalist,
+                   a.is_influencer
+            FROM monitoring_mention m LEFT JOIN monitoring_author a ON a.id = m.author_id
+            WHERE m.id = ANY(%s)
+            """,
+            [list(mention_ids)],
+        )
+        rows = cursor.fetchall()
+        if not rows:
+            return 0
+        columns = enrichment_columns(
+            rows, multiplier_min_followers=settings.multiplier_min_followers
+        )
+        cursor.execute(
+            """
+            UPDATE monitoring_mention m SET
+                language = CASE WHEN m.language = '' THEN e.language ELSE m.language END,
+                sentiment = e.sentiment, sentiment_score = e.score, emotional = e.emotional,
+                reach_tier = e.tier, is_multiplier = e.multiplier, is_ambassador = e.ambassador
+            FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::float8[], %s::bool[],
+                        %s::text[], %s::bool[], %s::bool[])
+                 AS e(id, language, sentiment, score, emotional, tier, multiplier, ambassador)
+            WHERE m.id = e.id
+            """,
+            list(columns),
+        )
+    return len(rows)
+
+
+# --- Volume series ---------------------------------------------------------------------------
+
+
+def _floor(at: datetime, seconds: int) -> datetime:
+    epoch = int(at.timestamp())
+    return datetime.fromtimestamp(epoch - epoch % seconds, tz=UTC)
+
+
+def _bin_counts(since: datetime, until: datetime, seconds: int) -> dict[tuple[str, datetime], int]:
+    """Mentions posted in [since, until) per series key and bin start."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT to_timestamp(floor(extract(epoch FROM posted_at) / %s) * %s) AS bin,
+                   platform, count(*), count(*) FILTER (WHERE sentiment = 'neg')
+            FROM monitoring_mention
+            WHERE posted_at >= %s AND posted_at < %s
+            GROUP BY 1, 2
+            """,
+            [seconds, seconds, since, until],
+        )
+        counts: dict[tuple[str, datetime], int] = {}
+        for start, platform, total, negative in cursor.fetchall():
+            start = start.astimezone(UTC)
+            for key, n in (
+                (OVERALL, total),
+                (OVERALL + NEGATIVE, negative),
+                (platform, total),
+                (platform + NEGATIVE, negative),
+            ):
+                counts[key, start] = counts.get((key, start), 0) + n
+    return counts
+
+
+class _Series:
+    def __init__(self, row: SeriesState, seconds: int) -> None:
+        self.row = row
+        self.detector = (
+            VolumeDetector.from_state(row.state)
+            if row.state
+            else VolumeDetector(bin_seconds=seconds)
+        )
+        self.readings: list[Reading] = []
+        self.open_reading: Reading | None = None
+
+
+def _series_advance(
+    now: datetime, seconds: int, platforms: set[str], begin: datetime | None = None
+) -> tuple[dict[str, _Series], list[VolumeBin]]:
+    """Feed every series its closed bins since it last ran; read the open bin of each.
+
+    A series with no past starts at `begin` (a backfill), else with the bin that just closed.
+    """
+    current = _floor(now, seconds)
+    last_closed = _floor(now - CLOSE_GRACE, seconds) - timedelta(seconds=seconds)
+    rows = {row.key: row for row in SeriesState.objects.all()}
+    keys = {OVERALL, OVERALL + NEGATIVE, *platforms, *(p + NEGATIVE for p in platforms), *rows}
+    series: dict[str, _Series] = {}
+    for key in keys:
+        row = rows.get(key) or SeriesState(key=key)
+        if row.last_bin is not None and row.last_bin < last_closed - MAX_CATCH_UP:
+            row.last_bin = last_closed - MAX_CATCH_UP
+        series[key] = _Series(row, seconds)
+    fresh = _floor(begin, seconds) if begin else last_closed
+
+    def first_bin(s: _Series) -> datetime:
+        return s.row.last_bin + timedelta(seconds=seconds) if s.row.last_bin else fresh
+
+    first = min((first_bin(s) for s in series.values()), default=fresh)
+    counts = _bin_counts(first, current + timedelta(seconds=seconds), seconds)
+    bins: list[VolumeBin] = []
+    for key, s in series.items():
+        start = first_bin(s)
+        while start <= last_closed:
+            reading = s.detector.update(start, counts.get((key, start), 0))
+            s.readings.append(reading)
+            bins.append(
+                VolumeBin(
+                    key=key,
+                    start=start,
+                    count=int(reading.value),
+                    expected=round(reading.expected, 4),
+                    score=round(reading.score, 4),
+                    alert=reading.alert,
+                )
+            )
+            s.row.last_bin = start
+            start += timedelta(seconds=seconds)
+        # The bins still filling (and one closed less than CLOSE_GRACE ago): judged as they
+        # stand, on a copy, without teaching the detector.
+        s.row.state = s.detector.to_state()
+        peek = VolumeDetector.from_state(s.row.state)
+        while start <= current:
+            s.open_reading = peek.update(start, counts.get((key, start), 0))
+            start += timedelta(seconds=seconds)
+    return series, bins
+
+
+def _series_save(series: dict[str, _Series], bins: list[VolumeBin]) -> None:
+    for s in series.values():
+        s.row.save()
+    VolumeBin.objects.bulk_create(bins, ignore_conflicts=True, batch_size=1000)
+
+
+def _active(reading: Reading) -> bool:
+    """A detector that has opened a wave (past its warm-up) and still sees more than usual:
+    over its bar on any horizon, or elevated within the last hour. (An elevated 4-hour window
+    alone is the tail of a burst that has passed.)"""
+    return reading.alert or (
+        reading.in_wave
+        and (
+            reading.level == "spike"
+            or (reading.level != "normal" and reading.horizon_minutes <= 60)
+        )
+    )
+
+
+def _strongest(series: dict[str, _Series]) -> tuple[str, Reading] | None:
+    """The reading with the most evidence among the negative series (this run's bins and the
+    open one); the overall series when no negative one stands out."""
+    best: tuple[str, Reading] | None = None
+    for key, s in series.items():
+        for reading in [*s.readings[-3:], *([s.open_reading] if s.open_reading else [])]:
+            negative = key.endswith(NEGATIVE)
+            rank = (negative, reading.evidence)
+            if best is None or rank > (best[0].endswith(NEGATIVE), best[1].evidence):
+                best = (key, reading)
+    return best
+
+
+# --- Waves -----------------------------------------------------------------------------------
+
+
+def _brand_lock(schema_name: str) -> None:
+    key = zlib.crc32(f"detect:{schema_name}".encode())
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+
+
+def _negative_multipliers(since: datetime) -> list[Multiplier]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT DISTINCT ON (a.id) a.handle, a.platform, a.followers, a.is_journalist,
+                   a.is_influencer
+            FROM monitoring_mention m JOIN monitoring_author a ON a.id = m.author_id
+            WHERE m.posted_at >= %s AND m.sentiment = 'neg' AND m.is_multiplier
+            ORDER BY a.id
+            """,
+            [since],
+        )
+        return [Multiplier(*row) for row in cursor.fetchall()]
+
+
+def _wave_figures(
+    wave: Wave,
+    now: datetime,
+    strongest: tuple[str, Reading] | None,
+    tz: ZoneInfo,
+    seconds: int,
+) -> WaveFigures:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT count(*),
+                   count(*) FILTER (WHERE sentiment = 'neg'),
+                   count(DISTINCT coalesce(author_id::text, 'm' || id))
+                       FILTER (WHERE sentiment = 'neg'),
+                   count(*) FILTER (WHERE sentiment = 'neg' AND emotional),
+                   count(*) FILTER (WHERE posted_at >= %s),
+                   count(*) FILTER (WHERE posted_at >= %s AND posted_at < %s)
+            FROM monitoring_mention WHERE posted_at >= %s AND posted_at <= %s
+            """,
+            [
+                now - timedelta(minutes=15),
+                now - timedelta(minutes=30),
+                now - timedelta(minutes=15),
+                wave.started_at,
+                now + timedelta(minutes=5),
+            ],
+        )
+        total, negative, authors, emotional, last_15, previous_15 = cursor.fetchone()
+        cursor.execute(
+            """
+            SELECT platform, count(*) FROM monitoring_mention
+            WHERE posted_at >= %s AND sentiment = 'neg' GROUP BY platform
+            """,
+            [wave.started_at],
+        )
+        by_platform = dict(cursor.fetchall())
+    peak = wave.figures.get("peak") or {}
+    if strongest is not None:
+        key, reading = strongest
+        window = {
+            "series": key,
+            "value": reading.window_value,
+            "expected": reading.window_expected,
+            "minutes": reading.horizon_minutes,
+            "start": (
+                reading.timestamp
+                - timedelta(minutes=reading.horizon_minutes)
+                + timedelta(seconds=seconds)
+            ).isoformat(),
+            "evidence": reading.evidence,
+        }
+        if key.endswith(NEGATIVE) and (
+            not peak or reading.evidence >= peak.get("evidence", 0) or not peak.get("negative")
+        ):
+            peak = {**window, "negative": True}
+        if _active(reading):
+            wave.figures["detector_alert"] = True
+    wave.figures["peak"] = peak
+    start = datetime.fromisoformat(peak["start"]) if peak.get("start") else wave.started_at
+    return WaveFigures(
+        started_at=wave.started_at.astimezone(tz),
+        origin_platform=wave.origin_platform,
+        negative_count=negative,
+        negative_authors=authors,
+        mention_count=total,
+        negative_window=peak.get("value", 0.0) if peak.get("negative") else 0.0,
+        negative_expected=peak.get("expected", 0.0) if peak.get("negative") else 0.0,
+        window_minutes=peak.get("minutes", 5),
+        window_start=start.astimezone(tz),
+        detector_alert=bool(wave.figures.get("detector_alert")),
+        negative_by_platform=by_platform,
+        multipliers=_negative_multipliers(wave.started_at),
+        emotional_negative=emotional,
+        last_15_min=last_15,
+        previous_15_min=previous_15,
+        duration_hours=(now - wave.started_at).total_seconds() / 3600,
+    )
+
+
+def _origin_platform(since: datetime, fallback: str) -> str:
+    """Where the first messages came in: the platform of the wave's earliest negative mention
+    (its earliest mention when none is negative yet)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT platform FROM monitoring_mention WHERE posted_at >= %s
+            ORDER BY (sentiment = 'neg') DESC, posted_at, id LIMIT 1
+            """,
+            [since],
+        )
+        row = cursor.fetchone()
+    return row[0] if row else fallback
+
+
+def _thresholds(settings: BrandSettings) -> Thresholds:
+    return Thresholds(
+        min_negative_authors=settings.wave_min_negative_authors,
+        issue_ratio=settings.issue_negative_ratio,
+        issue_min_negative=settings.issue_min_negative,
+        crisis_ratio=settings.crisis_negative_ratio,
+        crisis_min_negative=settings.crisis_min_negative,
+        multiplier_followers=settings.multiplier_min_followers,
+    )
+
+
+def _alert_title(wave: Wave, judgement: Judgement) -> str:
+    where = platform_name(wave.origin_platform)
+    return f"{judgement.level.capitalize()}: {wave.negative_count} negative mentions, from {where}"
+
+
+def _alert_sync(wave: Wave, judgement: Judgement, now: datetime) -> Alert | None:
+    """The wave's one alert: opened at watch, raised as the wave grows, reopened when a wave
+    someone closed rises past the level they closed it at."""
+    if LEVEL_ORDER[wave.peak_level] < LEVEL_ORDER["watch"]:
+        return None
+    alert = Alert.objects.filter(wave=wave).first()
+    title = _alert_title(wave, judgement)
+    if alert is None:
+        return Alert.objects.create(
+            wave=wave,
+            level=wave.peak_level,
+            title=title,
+            reasons=judgement.reasons,
+            origin_platform=wave.origin_platform,
+            opened_at=now,
+            updated_at=now,
+        )
+    rose = LEVEL_ORDER[wave.peak_level] > LEVEL_ORDER[alert.level]
+    alert.level = wave.peak_level
+    alert.reasons = judgement.reasons
+    alert.title = title
+    alert.updated_at = now
+    if rose:
+        alert.escalated_at = now
+        if alert.status in (AlertStatus.RESOLVED, AlertStatus.DISMISSED):
+            alert.status = AlertStatus.NEW
+            alert.close_note = (
+                f"Reopened at {now:%Y-%m-%d %H:%M} UTC: the wave rose to {wave.peak_level}. "
+                + alert.close_note
+            )
+    alert.save()
+    return alert
+
+
+def detection_backfill(*, client: Client, days: int, now: datetime | None = None) -> int:
+    """Teach the brand's detectors its stored history: every series restarts `days` ago and
+    reads each bin since, as if it had watched all along (after onboarding a brand with an
+    import of its past mentions, so that the first day is not blind). Waves are not opened for
+    the past. Returns the number of bins read. Needs a transaction, like waves_detect."""
+    tenancy.require_tenant(client)
+    now = now or timezone.now()
+    _brand_lock(client.schema_name)
+    seconds = BrandSettings.objects.get().bin_minutes * 60
+    begin = now - timedelta(days=days)
+    SeriesState.objects.all().delete()
+    VolumeBin.objects.filter(start__gte=_floor(begin, seconds)).delete()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT DISTINCT platform FROM monitoring_mention WHERE posted_at >= %s", [begin]
+        )
+        platforms = {row[0] for row in cursor.fetchall()}
+    series, bins = _series_advance(now, seconds, platforms, begin=begin)
+    _series_save(series, bins)
+    return len(bins)
+
+
+def _multiplier_posts(since: datetime, until: datetime) -> tuple[datetime | None, datetime | None]:
+    """When the first and the latest negative post by a multiplier came, since `since`."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT min(posted_at), max(posted_at) FROM monitoring_mention
+            WHERE posted_at >= %s AND posted_at <= %s AND sentiment = 'neg' AND is_multiplier
+            """,
+            [since, until],
+        )
+        first, last = cursor.fetchone()
+    return first, last
+
+
+def _wave_open(
+    now: datetime,
+    strongest: tuple[str, Reading] | None,
+    first_multiplier: datetime | None,
+    seconds: int,
+    activity: datetime,
+) -> Wave:
+    """A new wave, from the start of the window that stood out, or from the multiplier's post
+    when no volume does yet."""
+    if strongest is not None:
+        key, reading = strongest
+        since = (
+            reading.timestamp
+            - timedelta(minutes=reading.horizon_minutes)
+            + timedelta(seconds=seconds)
+        )
+        if first_multiplier is not None:
+            since = min(since, first_multiplier)
+        fallback = key.split(":")[0]
+    else:
+        since = first_multiplier or now
+        fallback = "other"
+    since = min(since, now)
+    origin = _origin_platform(since, fallback)
+    return Wave.objects.create(
+        started_at=since,
+        last_activity_at=activity,
+        origin_platform="other" if origin == OVERALL else origin,
+        judged_at=now,
+    )
+
+
+def waves_detect(*, client: Client, now: datetime | None = None) -> Wave | None:
+    """Advance the brand's detectors to `now` and bring its open wave up to date; returns the
+    open wave, if any. Must run inside a transaction (the advisory lock is transaction-level).
+    Idempotent: a second run at the same moment reads no new bin and changes nothing."""
+    tenancy.require_tenant(client)
+    now = now or timezone.now()
+    _brand_lock(client.schema_name)
+    settings = BrandSettings.objects.get()
+    seconds = settings.bin_minutes * 60
+    with connection.cursor() as cursor:  # series seen before keep running; these join them
+        cursor.execute(
+            "SELECT DISTINCT platform FROM monitoring_mention WHERE posted_at >= %s",
+            [_floor(now - CLOSE_GRACE, seconds) - timedelta(seconds=seconds)],
+        )
+        platforms = {row[0] for row in cursor.fetchall()}
+    series, bins = _series_advance(now, seconds, platforms)
+    _series_save(series, bins)
+
+    strongest = _strongest(series)
+    step = timedelta(seconds=seconds)
+    # Activity: the end of the latest bin a detector found active, or the latest negative post
+    # by a multiplier.
+    volume_at = max(
+        (
+            min(r.timestamp + step, now)
+            for s in series.values()
+            for r in [*s.readings, *([s.open_reading] if s.open_reading else [])]
+            if _active(r)
+        ),
+        default=None,
+    )
+    wave = Wave.objects.filter(status=WaveStatus.OPEN).select_for_update().first()
+    first_multiplier, last_multiplier = _multiplier_posts(
+        wave.last_activity_at if wave else now - MULTIPLIER_LOOKBACK, now
+    )
+    activity = max((at for at in (volume_at, last_multiplier) if at is not None), default=None)
+    if wave is None:
+        if activity is None:
+            return None
+        wave = _wave_open(
+            now, strongest if volume_at else None, first_multiplier, seconds, activity
+        )
+    else:
+        if activity is not None and activity > wave.last_activity_at:
+            wave.last_activity_at = activity
+        if now - wave.last_activity_at > WAVE_QUIET:
+            wave.status = WaveStatus.CLOSED
+            wave.ended_at = wave.last_activity_at
+            wave.save(update_fields=["status", "ended_at", "last_activity_at"])
+            logger.info("%s: wave %s closed at %s", client.schema_name, wave.pk, wave.level)
+            return None
+
+    tz = ZoneInfo(client.timezone or "UTC")
+    figures = _wave_figures(wave, now, strongest, tz, seconds)
+    judgement = judge(figures, _thresholds(settings))
+    wave.level = judgement.level
+    if LEVEL_ORDER[judgement.level] > LEVEL_ORDER[wave.peak_level]:
+        wave.peak_level = judgement.level
+    wave.reasons = judgement.reasons
+    wave.mention_count = figures.mention_count
+    wave.negative_count = figures.negative_count
+    wave.judged_at = now
+    wave.figures = {
+        **wave.figures,
+        "points": judgement.points,
+        "negative_authors": figures.negative_authors,
+        "platforms": figures.negative_by_platform,
+        "multipliers": [asdict(m) for m in figures.multipliers],
+        "emotional_negative": figures.emotional_negative,
+    }
+    wave.save()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE monitoring_mention SET wave_id = %s WHERE posted_at >= %s AND wave_id IS NULL",
+            [wave.pk, wave.started_at],
+        )
+    _alert_sync(wave, judgement, now)
+    return wave
+
+
+__all__ = ["LEVELS", "mentions_enrich", "reach_tier", "waves_detect"]

@@ -1,0 +1,309 @@
+"""Crisis detection end to end: mentions in, enrichment, waves, verdicts and one alert per wave,
+through the real database, in the right brand and never the other."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from clients import tenancy
+from monitoring.models import Alert, Mention, SeriesState, VolumeBin, Wave
+from monitoring.services.detection import detection_backfill, reach_tier, waves_detect
+from monitoring.services.ingestion import mentions_ingest
+from monitoring.services.processing import mentions_process_pending
+from tests.monitoring.factories import make_source
+
+pytestmark = pytest.mark.django_db
+
+# A Tuesday evening in Amsterdam (alpha's zone): 19:30 local.
+NOW = datetime(2026, 3, 10, 18, 30, tzinfo=UTC)
+ANGRY = [
+    "This is a disgrace! Worst service ever, I am furious!!",
+    "Absolutely terrible, you ruined my day. Never again!",
+    "Disgusting how you treat customers. Shame on you!",
+    "I hate this company, awful awful awful",
+    "Horrible experience, total scam, avoid them!!",
+    "Pathetic. Still no refund after three weeks. Unacceptable!",
+]
+CALM = [
+    "Picked up a coffee at the station this morning",
+    "The new store opens on Monday",
+    "Great coffee and friendly staff, thanks!",
+]
+
+
+def item(n: int, at: datetime, text: str, handle: str, followers: int = 14, **extra) -> dict:
+    return {
+        "external_id": f"d{n}",
+        "posted_at": at.isoformat(),
+        "text": text,
+        "language": "en",
+        "author": {"handle": handle, "followers": followers},
+        **extra,
+    }
+
+
+def ingest(client, source, items, now=NOW) -> None:
+    with tenancy.tenant_context(client):
+        result = mentions_ingest(client=client, source=source, items=items, channel="api")
+        assert not result.rejected, result.as_dict()
+        mentions_process_pending(client=client, now=now)
+
+
+def quiet_history(client, source, days: int = 3, every_hours: float = 2.0) -> None:
+    """A quiet brand: a calm mention every couple of hours for a few days, learnt by the
+    detectors as if they had watched all along."""
+    items = []
+    at = NOW - timedelta(days=days)
+    n = 0
+    while at < NOW - timedelta(minutes=30):
+        items.append(item(100_000 + n, at, CALM[n % 3], f"regular{n % 5}", 300))
+        at += timedelta(hours=every_hours)
+        n += 1
+    with tenancy.tenant_context(client):
+        mentions_ingest(client=client, source=source, items=items, channel="import")
+        mentions_process_pending(client=client, now=NOW - timedelta(minutes=20))
+        detection_backfill(client=client, days=days, now=NOW - timedelta(minutes=10))
+
+
+def angry_burst_on_a_quiet_brand(client):  # type: ignore[no-untyped-def]
+    """Eight angry posts from eight small accounts, five minutes ago, on a quiet brand."""
+    source = make_source(client)
+    quiet_history(client, source)
+    ingest(
+        client,
+        source,
+        [item(n, NOW - timedelta(minutes=5), ANGRY[n % 6], f"c{n}", 40) for n in range(8)],
+    )
+    return source
+
+
+def wave_of(client) -> tuple[Wave | None, Alert | None]:
+    with tenancy.tenant_context(client):
+        wave = Wave.objects.order_by("-id").first()
+        return wave, Alert.objects.filter(wave=wave).first() if wave else None
+
+
+def test_enrichment_fills_sentiment_tone_language_reach_and_flags(world):
+    source = make_source(world.alpha)
+    with tenancy.tenant_context(world.alpha):
+        mentions_ingest(
+            client=world.alpha,
+            source=source,
+            channel="api",
+            items=[
+                item(1, NOW, "Wat een schandalige service, nooit meer!!", "piet", 50_000),
+                item(2, NOW, "Jättebra kaffe och trevlig personal", "anna", 500),
+            ],
+        )
+        # the platform gave no language for these two: detected
+        Mention.objects.update(language="")
+        mentions_process_pending(client=world.alpha, now=NOW)
+        angry = Mention.objects.get(external_id="d1")
+        happy = Mention.objects.get(external_id="d2")
+    assert (angry.language, angry.sentiment, angry.emotional) == ("nl", "neg", True)
+    assert angry.sentiment_score is not None and angry.sentiment_score < 0
+    assert (angry.reach_tier, angry.is_multiplier) == ("mid", True)  # alpha: 11,111 followers
+    assert (happy.language, happy.sentiment, happy.is_multiplier) == ("sv", "pos", False)
+    assert happy.reach_tier == "nano"
+
+
+def test_reach_tiers():
+    assert [reach_tier(n) for n in (None, 14, 5_000, 50_000, 500_000, 2_000_000)] == [
+        "",
+        "nano",
+        "micro",
+        "mid",
+        "macro",
+        "mega",
+    ]
+
+
+def test_a_lone_angry_customer_stays_noise(world):
+    source = make_source(world.alpha)
+    quiet_history(world.alpha, source)
+    # one customer with 14 followers, furious, six posts in ten minutes
+    ingest(
+        world.alpha,
+        source,
+        [item(n, NOW - timedelta(minutes=10 - n), ANGRY[n], "grumpy", 14) for n in range(6)],
+    )
+    wave, alert = wave_of(world.alpha)
+    assert alert is None
+    if wave is not None:  # the volume may stand out; the verdict says why it is not a crisis
+        assert wave.level == "noise"
+        assert "only 1 negative author" in wave.reasons[0]
+
+
+def test_a_wave_picked_up_by_multipliers_escalates_with_one_alert(world):
+    source = make_source(world.alpha)
+    quiet_history(world.alpha, source)
+    first = [
+        item(n, NOW - timedelta(minutes=12 - n), ANGRY[n % 6], f"customer{n}", 40 + n)
+        for n in range(6)
+    ]
+    ingest(world.alpha, source, first)
+    wave, alert = wave_of(world.alpha)
+    assert wave is not None and alert is not None
+    assert wave.level in ("watch", "issue")
+    assert wave.origin_platform == "x"
+    assert "usual Tuesday evening" in " ".join(wave.reasons)
+    first_level = alert.level
+
+    # two accounts past alpha's multiplier threshold (11,111) pick it up
+    later = NOW + timedelta(minutes=3)
+    ingest(
+        world.alpha,
+        source,
+        [
+            item(50, later, "Shocking how they treat people. Disgrace!", "bignews", 250_000),
+            item(51, later, "Outrageous. I will never buy there again!!", "influencer", 80_000),
+            *[item(60 + n, later, ANGRY[n % 6], f"joiner{n}", 30) for n in range(12)],
+        ],
+        now=later + timedelta(seconds=30),
+    )
+    wave, alert = wave_of(world.alpha)
+    with tenancy.tenant_context(world.alpha):
+        assert Alert.objects.count() == 1  # one alert per wave, updated
+        assert Wave.objects.count() == 1
+    assert alert.level in ("issue", "crisis")
+    assert alert.level != first_level or first_level == "issue"
+    assert alert.escalated_at is not None or first_level == alert.level
+    reasons = " ".join(alert.reasons)
+    assert "@bignews (250k)" in reasons and "@influencer (80k)" in reasons
+
+    # the other brand saw nothing
+    _, other = wave_of(world.bravo)
+    assert other is None
+    with tenancy.tenant_context(world.bravo):
+        assert not Wave.objects.exists() and not VolumeBin.objects.exists()
+
+
+def test_a_multiplier_alone_opens_a_wave_before_the_volume_shows_it(world):
+    source = make_source(world.alpha)  # a new brand: the detectors are still learning
+    ingest(
+        world.alpha,
+        source,
+        [
+            item(1, NOW - timedelta(minutes=2), "Disgusting, I am appalled!!", "reporter", 90_000),
+            item(2, NOW - timedelta(minutes=1), ANGRY[0], "fan1", 20),
+            item(3, NOW, ANGRY[1], "fan2", 20),
+        ],
+    )
+    wave, alert = wave_of(world.alpha)
+    assert wave is not None and alert is not None
+    assert wave.started_at == NOW - timedelta(minutes=2)
+    assert alert.level == "watch"
+    assert "@reporter (90k)" in " ".join(alert.reasons)
+
+
+def test_spreading_to_a_second_platform_is_named_with_the_origin(world):
+    instagram = make_source(world.alpha, platform="instagram", name="ig")
+    x = make_source(world.alpha, platform="x", name="x")
+    quiet_history(world.alpha, x)
+    ingest(
+        world.alpha,
+        instagram,
+        [item(n, NOW - timedelta(minutes=9), ANGRY[n % 6], f"ig{n}", 40) for n in range(8)],
+    )
+    ingest(
+        world.alpha,
+        x,
+        [item(20 + n, NOW - timedelta(minutes=2), ANGRY[n % 6], f"tw{n}", 40) for n in range(8)],
+    )
+    wave, alert = wave_of(world.alpha)
+    assert alert is not None
+    assert wave.origin_platform == "instagram"
+    assert "spreading from Instagram to X" in alert.reasons
+
+
+def test_detection_twice_at_the_same_moment_changes_nothing(world):
+    angry_burst_on_a_quiet_brand(world.alpha)
+    with tenancy.tenant_context(world.alpha):
+        before = (VolumeBin.objects.count(), Wave.objects.get().judged_at, Alert.objects.count())
+        states = {s.key: s.state for s in SeriesState.objects.all()}
+        waves_detect(client=world.alpha, now=NOW)
+        after = (VolumeBin.objects.count(), Wave.objects.get().judged_at, Alert.objects.count())
+        assert {s.key: s.state for s in SeriesState.objects.all()} == states
+    assert before == after
+
+
+def test_a_quiet_wave_closes_and_the_next_one_gets_its_own_alert(world):
+    source = angry_burst_on_a_quiet_brand(world.alpha)
+    wave, alert = wave_of(world.alpha)
+    assert wave.status == "open" and alert is not None
+    with tenancy.tenant_context(world.alpha):
+        assert waves_detect(client=world.alpha, now=NOW + timedelta(hours=7)) is None
+        wave.refresh_from_db()
+    assert wave.status == "closed" and wave.ended_at is not None
+    # the wave's verdict is kept after it closed (client reports)
+    assert wave.peak_level in ("watch", "issue", "crisis")
+    # a new burst later is a new wave with an alert of its own
+    later = NOW + timedelta(hours=8)
+    ingest(
+        world.alpha,
+        source,
+        [item(200 + n, later - timedelta(minutes=4), ANGRY[n % 6], f"n{n}", 40) for n in range(8)],
+        now=later,
+    )
+    with tenancy.tenant_context(world.alpha):
+        assert Wave.objects.count() == 2 and Alert.objects.count() == 2
+        assert Wave.objects.filter(status="open").count() == 1
+
+
+def test_a_dismissed_alert_reopens_when_its_wave_rises(world):
+    from monitoring.services.alerts import alert_dismiss
+
+    source = angry_burst_on_a_quiet_brand(world.alpha)
+    _, alert = wave_of(world.alpha)
+    assert alert is not None and alert.level == "watch"
+    with tenancy.tenant_context(world.alpha):
+        alert_dismiss(
+            client=world.alpha, alert=alert, acting_user=world.staff_a, reason="one-off complaints"
+        )
+    later = NOW + timedelta(minutes=4)
+    ingest(
+        world.alpha,
+        source,
+        [
+            item(300, later, "Shocking. Disgrace!", "bignews", 250_000),
+            item(301, later, "Outrageous, never again!!", "tv_host", 900_000),
+        ],
+        now=later + timedelta(seconds=20),
+    )
+    _, alert = wave_of(world.alpha)
+    assert alert.status == "new" and alert.level in ("issue", "crisis")
+    assert alert.close_note.startswith("Reopened") and "one-off complaints" in alert.close_note
+
+
+def test_the_backfill_command_teaches_the_detectors_the_brands_past(world):
+    import io
+
+    from django.core.management import CommandError, call_command
+    from django.utils import timezone
+
+    source = make_source(world.alpha)
+    with tenancy.tenant_context(world.alpha):
+        mentions_ingest(
+            client=world.alpha,
+            source=source,
+            channel="import",
+            items=[
+                item(n, timezone.now() - timedelta(hours=n), CALM[n % 3], "r", 10)
+                for n in range(1, 30)
+            ],
+        )
+    out = io.StringIO()
+    call_command("detection_backfill", brand="alpha", days=2, stdout=out)
+    assert "29 mentions processed first" in out.getvalue()
+    with tenancy.tenant_context(world.alpha):
+        assert SeriesState.objects.filter(key="all").exists()
+        assert VolumeBin.objects.filter(key="all").count() >= 2 * 288 - 1
+        assert sum(VolumeBin.objects.filter(key="all").values_list("count", flat=True)) > 0
+    with tenancy.tenant_context(world.bravo):
+        assert not SeriesState.objects.exists()
+    with pytest.raises(CommandError, match="between 1 and 90"):
+        call_command("detection_backfill", brand="alpha", days=0)
+    with pytest.raises(CommandError):
+        call_command("detection_backfill", brand="nope")
