@@ -472,12 +472,14 @@ def detection_backfill(*, client: Client, days: int, now: datetime | None = None
 
 
 def _multiplier_posts(since: datetime, until: datetime) -> tuple[datetime | None, datetime | None]:
-    """When the first and the latest negative post by a multiplier came, since `since`."""
+    """When the first and the latest negative post by a multiplier came, since `since`, among
+    the posts no wave holds yet (a closed wave's posts cannot open the next one)."""
     with connection.cursor() as cursor:
         cursor.execute(
             """
             SELECT min(posted_at), max(posted_at) FROM monitoring_mention
             WHERE posted_at >= %s AND posted_at <= %s AND sentiment = 'neg' AND is_multiplier
+              AND wave_id IS NULL
             """,
             [since, until],
         )

@@ -196,6 +196,11 @@ def test_a_multiplier_alone_opens_a_wave_before_the_volume_shows_it(world):
     assert wave.started_at == NOW - timedelta(minutes=2)
     assert alert.level == "watch"
     assert "@reporter (90k)" in " ".join(alert.reasons)
+    # quiet for hours: the wave ends, and the same post does not open another
+    with tenancy.tenant_context(world.alpha):
+        for hours in (1, 3, 5):
+            waves_detect(client=world.alpha, now=NOW + timedelta(hours=hours))
+        assert list(Wave.objects.values_list("status", flat=True)) == ["closed"]
 
 
 def test_spreading_to_a_second_platform_is_named_with_the_origin(world):
