@@ -174,7 +174,15 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "monitoring.tasks.waves_tick_all",
         "schedule": 60.0,
     },
+    # Pull sources whose next poll is due (each connector sets its own interval and backoff).
+    "sources-poll": {
+        "task": "monitoring.tasks.sources_poll_due_all",
+        "schedule": 30.0,
+    },
 }
+# Connector API roots by connector class name (e.g. {"xrecentsearch": "http://127.0.0.1:9000"}):
+# empty in production; tests point them at recorded responses served locally.
+CONNECTOR_BASE_URLS: dict[str, str] = env.json("CONNECTOR_BASE_URLS", default={})
 
 # --- API -----------------------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -31,3 +31,13 @@ class AlertError(StormdeskError):
 class AlertInputError(StormdeskError):
     code = "invalid"
     status = 400
+
+
+class SourceError(StormdeskError):
+    code = "invalid"
+    status = 400
+
+
+class ConnectionTestError(StormdeskError):
+    code = "connection_failed"
+    status = 502

@@ -96,10 +96,22 @@ class Source(models.Model):
     last_error_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
     last_posted_at = models.DateTimeField(null=True, blank=True)
+    # Polling of the platform's API (monitoring.services.polling); push and import sources
+    # leave it off.
+    pull = models.BooleanField(default=False)
+    poll_cursor = models.JSONField(default=dict, blank=True, editable=False)
+    next_poll_at = models.DateTimeField(null=True, blank=True)
+    last_polled_at = models.DateTimeField(null=True, blank=True)
+    poll_failures = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["name", "id"]
+        indexes = [
+            models.Index(
+                fields=["next_poll_at"], name="source_poll_due", condition=models.Q(pull=True)
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.get_platform_display()})"
@@ -237,6 +249,7 @@ class Channel(models.TextChoices):
     WEBHOOK = "webhook", "Webhook"
     IMPORT = "import", "Import"
     API = "api", "API"
+    POLL = "poll", "Polling"
 
 
 class DeadLetterStatus(models.TextChoices):

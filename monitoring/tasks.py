@@ -70,3 +70,33 @@ def waves_tick_all() -> int:
     for schema_name in schemas:
         waves_tick.delay(schema_name=schema_name)
     return len(schemas)
+
+
+@shared_task(base=tenancy.TenantTask, acks_late=True)
+def source_poll(*, schema_name: str, source_id: int) -> dict[str, object]:
+    """Poll one pull source. Safe to run twice: a lock lets one poll run at a time and
+    ingestion drops what is stored already."""
+    from monitoring.services.polling import source_poll as poll
+
+    result = poll(client=current_client(), source_id=source_id)
+    return {"pages": result.pages, "accepted": result.accepted, "error": result.error}
+
+
+@shared_task(base=tenancy.TenantTask, acks_late=True)
+def sources_poll_due(*, schema_name: str) -> int:
+    """Queue a poll of each of the brand's pull sources that is due."""
+    from monitoring.services.polling import sources_due
+
+    due = sources_due(client=current_client())
+    for source_id in due:
+        source_poll.delay(schema_name=schema_name, source_id=source_id)
+    return len(due)
+
+
+@shared_task
+def sources_poll_due_all() -> int:
+    """Periodic, in public: one due-sources check per brand."""
+    schemas = list(Client.objects.brands().values_list("schema_name", flat=True))
+    for schema_name in schemas:
+        sources_poll_due.delay(schema_name=schema_name)
+    return len(schemas)

@@ -10,6 +10,7 @@ urlpatterns = [
     path("sources/", api.SourceList.as_view(), name="sources"),
     path("sources/<int:pk>/", api.SourceDetail.as_view(), name="source"),
     path("sources/<int:pk>/mentions/", api.SourceMentionsIngest.as_view(), name="source-ingest"),
+    path("sources/<int:pk>/test/", api.SourceTestConnection.as_view(), name="source-test"),
     path("mentions/", api.MentionList.as_view(), name="mentions"),
     path("mentions/export.csv", api.MentionExport.as_view(), name="mentions-export"),
     path("dead-letters/", api.DeadLetterList.as_view(), name="dead-letters"),

@@ -47,6 +47,7 @@ from monitoring.selectors import (
 from monitoring.services import EDITABLE_SETTINGS, brand_settings_update
 from monitoring.services.imports import import_job_create
 from monitoring.services.ingestion import dead_letter_store, mentions_ingest
+from monitoring.services.polling import source_test_connection
 from monitoring.services.sources import (
     dead_letter_discard,
     dead_letter_replay,
@@ -116,6 +117,9 @@ class HealthSerializer(serializers.Serializer[Any]):
     last_success_at = serializers.DateTimeField(allow_null=True)
     last_error_at = serializers.DateTimeField(allow_null=True)
     last_error = serializers.CharField()
+    last_polled_at = serializers.DateTimeField(allow_null=True)
+    next_poll_at = serializers.DateTimeField(allow_null=True)
+    poll_failures = serializers.IntegerField()
     lag_seconds = serializers.FloatField(allow_null=True)
     mentions_last_hour = serializers.IntegerField()
     expected_per_hour = serializers.FloatField(allow_null=True)
@@ -142,6 +146,7 @@ class SourceSerializer(serializers.ModelSerializer[Source]):
             "settings",
             "is_active",
             "expected_per_hour",
+            "pull",
             "credentials",
             "has_credentials",
             "health",
@@ -162,6 +167,9 @@ class SourceSerializer(serializers.ModelSerializer[Source]):
             "last_success_at": source.last_success_at,
             "last_error_at": source.last_error_at,
             "last_error": source.last_error,
+            "last_polled_at": source.last_polled_at,
+            "next_poll_at": source.next_poll_at,
+            "poll_failures": source.poll_failures,
             **health.__dict__,
         }
 
@@ -203,6 +211,23 @@ class SourceDetail(SourcesScope, generics.RetrieveUpdateAPIView):  # type: ignor
             **data,
         )
         serializer.instance = self.get_object()
+
+
+class ConnectionCheckSerializer(serializers.Serializer[Any]):
+    ok = serializers.BooleanField()
+    message = serializers.CharField()
+    details = serializers.DictField()
+
+
+class SourceTestConnection(SourcesScope):
+    """One real request to the platform with the source's settings and credentials; says
+    clearly what is wrong (missing setting, refused token, rate limit, bad query)."""
+
+    @extend_schema(request=None, responses=ConnectionCheckSerializer, summary="Test connection")
+    def post(self, request: Request, pk: int) -> Response:
+        reject_unknown_fields(request.data, set())
+        check = source_test_connection(client=self.client, source=self.get_object())
+        return Response({"ok": check.ok, "message": check.message, "details": check.details})
 
 
 # --- Ingestion through the API -------------------------------------------------------------------

@@ -1,0 +1,17 @@
+"""Platform connectors. Pull connectors (`PULL`, polled by monitoring.services.polling) by the
+platform they serve; a source of kind "feed" on any platform is read as RSS/Atom. Push formats
+(Meta's webhooks) live in `meta`; other tools' exports in `exports`."""
+
+from __future__ import annotations
+
+from monitoring.connectors.base import PullConnector
+from monitoring.connectors.rss import Rss
+
+PULL: dict[str, type[PullConnector]] = {}
+
+
+def connector_class(*, platform: str, kind: str) -> type[PullConnector] | None:
+    """The connector that polls a source of this platform and kind; None: push only."""
+    if kind == "feed":
+        return Rss
+    return PULL.get(platform)

@@ -10,7 +10,7 @@ from django.utils import timezone
 from agency.crypto import decrypt_json, encrypt_json
 from agency.services import audit_record
 from clients import tenancy
-from monitoring.exceptions import DeadLetterError
+from monitoring.exceptions import DeadLetterError, SourceError
 from monitoring.models import DeadLetter, DeadLetterStatus, Source
 from monitoring.services.ingestion import IngestResult, mentions_ingest
 
@@ -18,7 +18,18 @@ if TYPE_CHECKING:
     from agency.models import User
     from clients.models import Client
 
-SOURCE_FIELDS = ("name", "platform", "kind", "settings", "is_active", "expected_per_hour")
+SOURCE_FIELDS = ("name", "platform", "kind", "settings", "is_active", "expected_per_hour", "pull")
+
+
+def _check_pull(source: Source) -> None:
+    from monitoring.connectors import connector_class
+
+    if source.pull and connector_class(platform=source.platform, kind=source.kind) is None:
+        raise SourceError(
+            f"There is no connector that polls {source.get_platform_display()} "
+            f"({source.get_kind_display().lower()}); it takes webhooks and imports only.",
+            field="pull",
+        )
 
 
 @transaction.atomic
@@ -33,6 +44,7 @@ def source_create(
     source = Source(**{k: v for k, v in fields.items() if k in SOURCE_FIELDS})
     source.credentials_encrypted = encrypt_json(credentials or {})
     source.full_clean()
+    _check_pull(source)
     source.save()
     audit_record(
         verb="source.created",
@@ -63,7 +75,12 @@ def source_update(
         source.credentials_encrypted = encrypt_json(
             {k: v for k, v in merged.items() if v is not None}
         )
+    if credentials is not None or {"settings", "pull", "is_active"} & set(fields):
+        # Whatever stopped the polling may be fixed now: try again at the next round.
+        source.poll_failures = 0
+        source.next_poll_at = None
     source.full_clean()
+    _check_pull(source)
     source.save()
     audit_record(
         verb="source.updated",

@@ -32,6 +32,7 @@ POST_ONLY = {
     "/api/v1/sources/<int:pk>/mentions/",
     "/api/v1/dead-letters/<int:pk>/replay/",
     "/api/v1/dead-letters/<int:pk>/discard/",
+    "/api/v1/sources/<int:pk>/test/",
     "/api/v1/alerts/<int:pk>/acknowledge/",
     "/api/v1/alerts/<int:pk>/resolve/",
     "/api/v1/alerts/<int:pk>/dismiss/",
