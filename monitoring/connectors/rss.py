@@ -29,7 +29,8 @@ def _plain(value: str) -> str:
 
 def _when(entry: Any) -> str | None:
     for key in ("published_parsed", "updated_parsed", "created_parsed"):
-        parsed = entry[key] if key in entry.keys() else None
+        # `.keys()`: feedparser's own `in` and `get` map a missing "updated" to "published"
+        parsed = entry[key] if key in entry.keys() else None  # noqa: SIM118
         if parsed:
             return datetime.fromtimestamp(calendar.timegm(parsed), tz=UTC).isoformat()
     return None
@@ -94,7 +95,7 @@ class Rss(PullConnector):
                 {
                     k: entry[k]
                     for k in ("id", "link", "title", "summary", "published", "updated", "author")
-                    if k in entry.keys()  # not `in entry`: feedparser maps updated to published
+                    if k in entry.keys()  # noqa: SIM118 (see _when)
                 }
             )
         next_cursor = {
