@@ -84,9 +84,8 @@ def test_a_feed_is_read_once_then_only_what_is_new(world, httpserver):
     assert (first.pages, first.accepted, first.error) == (1, 2, "")
     with tenancy.tenant_context(world.alpha):
         recall = Mention.objects.get(external_id="https://news.example.nl/alpha-recall")
-        assert (
-            recall.text
-            == "Bakkerij Alpha haalt brood terug. Klanten werden ziek na het eten van zuurdesembrood."
+        assert recall.text == (
+            "Bakkerij Alpha haalt brood terug. Klanten werden ziek na het eten van zuurdesembrood."
         )
         assert (recall.language, recall.platform) == ("nl", "news")
         assert recall.author.handle == "Redactie"
