@@ -5,9 +5,24 @@ platform they serve; a source of kind "feed" on any platform is read as RSS/Atom
 from __future__ import annotations
 
 from monitoring.connectors.base import PullConnector
+from monitoring.connectors.bluesky import BlueskySearch
+from monitoring.connectors.linkedin import LinkedInOrganization
+from monitoring.connectors.mastodon import MastodonTimeline
+from monitoring.connectors.reddit import RedditSearch
 from monitoring.connectors.rss import Rss
+from monitoring.connectors.tiktok import TikTokResearch
+from monitoring.connectors.x import XRecentSearch
+from monitoring.connectors.youtube import YouTubeComments
 
-PULL: dict[str, type[PullConnector]] = {}
+PULL: dict[str, type[PullConnector]] = {
+    "bluesky": BlueskySearch,
+    "linkedin": LinkedInOrganization,
+    "mastodon": MastodonTimeline,
+    "reddit": RedditSearch,
+    "tiktok": TikTokResearch,
+    "x": XRecentSearch,
+    "youtube": YouTubeComments,
+}
 
 
 def connector_class(*, platform: str, kind: str) -> type[PullConnector] | None:

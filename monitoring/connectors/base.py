@@ -92,7 +92,13 @@ def retry_after_seconds(headers: httpx.Headers, default: float = 60.0) -> float:
             try:
                 number = float(value)
             except ValueError:
-                continue
+                try:  # an ISO 8601 time (Mastodon)
+                    reset = datetime.fromisoformat(value.replace("Z", "+00:00"))
+                except ValueError:
+                    continue
+                if reset.tzinfo is None:
+                    reset = reset.replace(tzinfo=UTC)
+                return max(0.0, (reset - datetime.now(UTC)).total_seconds())
             # an epoch time, or seconds left
             return max(0.0, number - time.time()) if number > 1_000_000_000 else number
     return default
@@ -145,10 +151,18 @@ class Http:
                 f"(retry after {wait:.0f} s).",
                 retry_after=wait,
             )
-        if status in (401, 403):
+        if status == 401:
             raise AuthFailed(
                 f"{self.name} refused the credentials ({status}): {platform_message(response)}. "
                 "Set new credentials on the source.",
+                status=status,
+            )
+        if status == 403:
+            # Valid credentials without the right to read this: a private community, a page
+            # the token's user does not administer, an API plan without this endpoint.
+            raise AuthFailed(
+                f"{self.name} refused access ({status}): {platform_message(response)}. "
+                "Check that the source's credentials may read this.",
                 status=status,
             )
         if status >= 500:

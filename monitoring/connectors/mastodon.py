@@ -1,0 +1,311 @@
+"""Mastodon: a hashtag's timeline, or a full-text search of statuses, on one server.
+
+Pure, no Django. Settings: "instance", the server's address and API root (e.g.
+https://mastodon.social), and "hashtag" (`GET /api/v1/timelines/tag/:hashtag`, public on most
+servers) or "query" (`GET /api/v2/search?type=statuses`, which needs the credential
+"access_token" of an account on that server, and finds only what the server's search index
+lets that account find). A configured `base_url` replaces the instance (a proxy, or tests).
+
+Status ids are the server's own and grow with time, so `min_id` (the newest id handed over) is
+the whole cursor of a hashtag: each page asks for the 40 statuses just after it, oldest first
+(the `rel="prev"` link of Mastodon's Link header), and the page's newest id is the next
+`min_id`. A restart resumes at the last stored page; nothing is skipped or repeated.
+
+Search has no Link header and answers newest first: a pass reads pages by `offset` above the
+cursor's `min_id`, and only a finished pass moves `min_id` to the pass's newest id (`pass` keeps
+the offset and that id meanwhile), so a restart resumes at its offset. The server drops filtered
+statuses from a page after its limit, so a short page is not the end: an empty one is.
+
+Either way a new source starts with the newest page (40 statuses), not the server's history.
+
+A 429 carries `X-RateLimit-Reset` as an ISO time, which base.retry_after_seconds does not read:
+this module does.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import parse_qs, quote, urlsplit
+
+import httpx
+
+from monitoring.connectors.base import (
+    AuthFailed,
+    Check,
+    ConnectorError,
+    Http,
+    Item,
+    Page,
+    PullConnector,
+    RateLimited,
+    platform_message,
+)
+
+LIMIT = 40  # the most Mastodon gives in one page
+_BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)
+_PARAGRAPH = re.compile(r"</p>\s*<p[^>]*>", re.IGNORECASE)
+_TAGS = re.compile(r"<[^>]+>")
+_SPACES = re.compile(r"[ \t\r\f\v]+")
+_LANGUAGE = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{2,8})?$")
+
+
+def plain_text(content: str) -> str:
+    """A status's HTML as text: paragraphs and line breaks kept, links as their words."""
+    text = _PARAGRAPH.sub("\n\n", content or "")
+    text = _BREAK.sub("\n", text)
+    # Mastodon splits a link into spans ("@<span>bob</span>"): tags go without a space.
+    text = html.unescape(_TAGS.sub("", text))
+    return "\n".join(_SPACES.sub(" ", line).strip() for line in text.split("\n")).strip()
+
+
+def _id(value: Any) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
+
+
+@contextmanager
+def _responses(http: Http) -> Iterator[list[httpx.Response]]:
+    """The responses `http` receives meanwhile: base.Http raises on a 429 before its caller can
+    read the reset time."""
+    seen: list[httpx.Response] = []
+    hook = seen.append
+    http.client.event_hooks["response"].append(hook)
+    try:
+        yield seen
+    finally:
+        http.client.event_hooks["response"].remove(hook)
+
+
+def reset_seconds(headers: httpx.Headers, now: datetime | None = None) -> float | None:
+    """Seconds until Mastodon's X-RateLimit-Reset (an ISO 8601 time); None if it has none."""
+    value = headers.get("x-ratelimit-reset", "")
+    try:
+        reset = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    if reset.tzinfo is None:
+        reset = reset.replace(tzinfo=UTC)
+    return max(0.0, (reset - (now or datetime.now(UTC))).total_seconds())
+
+
+def status_item(status: dict[str, Any]) -> Item:
+    """One status of Mastodon's REST API in the ingestion shape."""
+    account = status.get("account") or {}
+    acct = str(account.get("acct") or account.get("username") or "")
+    if acct and "@" not in acct:
+        # A local account's acct has no domain: the home server is the one in its URL.
+        domain = urlsplit(str(account.get("url") or "")).hostname
+        acct = f"{acct}@{domain}" if domain else acct
+    text = plain_text(status.get("content") or "")
+    warning = (status.get("spoiler_text") or "").strip()
+    language = str(status.get("language") or "").lower()
+    status_id = str(status.get("id") or "")
+    parent = str(status.get("in_reply_to_id") or "")
+    return {
+        "external_id": status_id,
+        "posted_at": status.get("created_at"),
+        "text": f"{warning}\n\n{text}" if warning else text,
+        "url": status.get("url") or status.get("uri") or "",
+        "author": {
+            "handle": acct,
+            "display_name": account.get("display_name") or "",
+            "followers": account.get("followers_count"),
+        }
+        if acct
+        else None,
+        "language": language if _LANGUAGE.match(language) else "",
+        "platform": "mastodon",
+        # Mastodon does not say which status opened a conversation, only a reply's parent.
+        "thread_id": "" if parent else status_id,
+        "parent_id": parent,
+        "likes": status.get("favourites_count") or 0,
+        "shares": status.get("reblogs_count") or 0,
+        "comments": status.get("replies_count") or 0,
+    }
+
+
+class MastodonTimeline(PullConnector):
+    name = "Mastodon"
+    platform = "mastodon"
+    settings_needed = (("instance", "the server's address, e.g. https://mastodon.social"),)
+    interval = 120
+    # Mastodon's default limit: 300 requests per 5 minutes per account (or per IP without one).
+    budget = (300, 300)
+
+    def missing(self, settings: dict[str, Any], credentials: dict[str, Any]) -> list[str]:
+        lacking = super().missing(settings, credentials)
+        if not _hashtag(settings) and not _query(settings):
+            lacking.append("setting 'hashtag' (without #) or 'query' (a full-text search)")
+        elif not _hashtag(settings) and not credentials.get("access_token"):
+            lacking.append(
+                "credential 'access_token' (Mastodon searches statuses only for an account: "
+                "a token with the read:search scope)"
+            )
+        return lacking
+
+    def _root(self, settings: dict[str, Any]) -> str:
+        if self.base_url:
+            return self.base_url
+        instance = str(settings.get("instance") or "").strip().rstrip("/")
+        if instance and "://" not in instance:
+            instance = f"https://{instance}"
+        if urlsplit(instance).scheme not in ("http", "https") or not urlsplit(instance).netloc:
+            raise ConnectorError(f"'{instance}' is not a Mastodon server's address.")
+        return instance
+
+    def _get(
+        self,
+        http: Http,
+        settings: dict[str, Any],
+        credentials: dict[str, Any],
+        path: str,
+        params: dict[str, Any],
+    ) -> httpx.Response:
+        token = credentials.get("access_token")
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        with _responses(http) as seen:
+            try:
+                return http.get(f"{self._root(settings)}{path}", params=params, headers=headers)
+            except RateLimited as exc:
+                last = seen[-1] if seen else None
+                if last is None or "retry-after" in last.headers:
+                    raise
+                wait = reset_seconds(last.headers)
+                if wait is None:
+                    raise
+                raise RateLimited(
+                    f"{self.name} rate limit reached: {platform_message(last)} "
+                    f"(retry after {wait:.0f} s).",
+                    retry_after=wait,
+                ) from exc
+            except ConnectorError as exc:
+                # Some servers show hashtags only to signed-in apps (401, or 422 before 4.3).
+                if token or exc.status not in (401, 403, 422):
+                    raise
+                words = platform_message(seen[-1]) if seen else exc.message
+                raise AuthFailed(
+                    f"{self.name} shows this only to signed-in apps ({exc.status}): {words}. "
+                    "Set the credential 'access_token' of an account on the server.",
+                    status=exc.status,
+                ) from exc
+
+    def fetch(
+        self,
+        *,
+        settings: dict[str, Any],
+        credentials: dict[str, Any],
+        cursor: dict[str, Any],
+        http: Http,
+    ) -> Page:
+        if _hashtag(settings):
+            return self._timeline(settings, credentials, cursor, http)
+        return self._search(settings, credentials, cursor, http)
+
+    def _timeline(
+        self,
+        settings: dict[str, Any],
+        credentials: dict[str, Any],
+        cursor: dict[str, Any],
+        http: Http,
+    ) -> Page:
+        min_id = str(cursor.get("min_id") or "")
+        params: dict[str, Any] = {"limit": LIMIT}
+        if min_id:
+            params["min_id"] = min_id
+        path = f"/api/v1/timelines/tag/{quote(_hashtag(settings), safe='')}"
+        response = self._get(http, settings, credentials, path, params)
+        statuses = [s for s in _statuses(http.json(response)) if _id(s.get("id")) > _id(min_id)]
+        # The rel="prev" link asks for what is newer than this page: its min_id is the cursor.
+        prev = (response.links.get("prev") or {}).get("url") or ""
+        linked = (parse_qs(urlsplit(prev).query).get("min_id") or [""])[0]
+        newest = max((str(s.get("id")) for s in statuses), key=_id, default="")
+        next_min = max((i for i in (min_id, linked, newest) if i), key=_id, default="")
+        originals = [s for s in statuses if not s.get("reblog")]
+        return Page(
+            items=[status_item(s) for s in originals],
+            raws=originals,
+            cursor={"min_id": next_min} if next_min else {},
+            # a full page after the cursor: more are waiting (a first poll takes one page)
+            more=bool(min_id) and len(statuses) >= LIMIT,
+        )
+
+    def _search(
+        self,
+        settings: dict[str, Any],
+        credentials: dict[str, Any],
+        cursor: dict[str, Any],
+        http: Http,
+    ) -> Page:
+        min_id = str(cursor.get("min_id") or "")
+        pending: dict[str, Any] = dict(cursor.get("pass") or {})
+        offset = int(pending.get("offset") or 0)
+        params: dict[str, Any] = {
+            "q": _query(settings),
+            "type": "statuses",
+            "limit": LIMIT,
+            "resolve": "false",
+        }
+        if min_id:
+            # Servers compare min_id by its second (after:"<time>"): ask from a second
+            # earlier and keep only the ids above it.
+            params["min_id"] = str(max(0, ((_id(min_id) >> 16) - 1000) << 16))
+        if offset:
+            params["offset"] = offset
+        response = self._get(http, settings, credentials, "/api/v2/search", params)
+        body = http.json(response)
+        statuses = _statuses(body.get("statuses") if isinstance(body, dict) else None)
+        fresh = [s for s in statuses if _id(s.get("id")) > _id(min_id) and not s.get("reblog")]
+        top = max(
+            (str(i) for i in [pending.get("top"), *(s.get("id") for s in statuses)] if i),
+            key=_id,
+            default="",
+        )
+        items = [status_item(s) for s in fresh]
+        if not min_id and not pending:
+            # A new source starts with the newest page, as a hashtag's does.
+            return Page(items=items, raws=fresh, cursor={"min_id": top} if top else {})
+        if statuses:
+            next_cursor = {"min_id": min_id, "pass": {"offset": offset + LIMIT, "top": top}}
+            return Page(items=items, raws=fresh, cursor=next_cursor, more=True)
+        done = max((i for i in (min_id, top) if i), key=_id, default="")
+        return Page(items=items, raws=fresh, cursor={"min_id": done} if done else {})
+
+    def check(self, *, settings: dict[str, Any], credentials: dict[str, Any], http: Http) -> Check:
+        """With a token: whose it is (verify_credentials); then one page of the source."""
+        who = ""
+        if credentials.get("access_token"):
+            response = self._get(
+                http, settings, credentials, "/api/v1/accounts/verify_credentials", {}
+            )
+            account = http.json(response)
+            acct = account.get("acct") if isinstance(account, dict) else None
+            who = f" accepts the token of @{acct or '?'} and"
+        page = self.fetch(settings=settings, credentials=credentials, cursor={}, http=http)
+        server = urlsplit(self._root(settings)).netloc
+        return Check(
+            ok=True,
+            message=f"{self.name} ({server}){who} answered: {len(page.items)} statuses on "
+            "the first page.",
+            details={"first_page": len(page.items)},
+        )
+
+
+def _hashtag(settings: dict[str, Any]) -> str:
+    return str(settings.get("hashtag") or "").strip().lstrip("#")
+
+
+def _query(settings: dict[str, Any]) -> str:
+    return str(settings.get("query") or "").strip()
+
+
+def _statuses(value: Any) -> list[dict[str, Any]]:
+    if not isinstance(value, list):
+        raise ConnectorError("Mastodon answered with something that is not a list of statuses.")
+    return [s for s in value if isinstance(s, dict)]

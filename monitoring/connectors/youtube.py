@@ -1,0 +1,492 @@
+"""YouTube Data API v3: comments on the brand's videos, and videos that mention the brand.
+
+The source's settings choose the mode:
+
+- comments: `channel_id` (every comment thread on the channel's videos, commentThreads with
+  allThreadsRelatedToChannelId) and/or `video_ids` (the threads of those videos). A thread's
+  top-level comment and the replies YouTube embeds with it (up to five) become mentions:
+  thread_id is the video, parent_id the top-level comment a reply answers.
+- search: `query` (search.list, type=video, newest first); each video found is a mention.
+
+Credentials: an API key ("api_key", of a Google Cloud project with the YouTube Data API
+enabled) or an OAuth "access_token" (youtube.readonly). With both, the token is sent: Google
+refuses a key and a token from different projects in one request.
+
+Cursor, per target (the channel, each video, or the search): `since`, the newest publishedAt
+of the last finished walk, and `seen`, the ids handed over whose time is within OVERLAP of it;
+plus the `walk` in progress: its target, the next pageToken and the newest time it saw. A walk
+lists newest first and ends when it reaches `since` - OVERLAP (or the pages end); only then
+does `since` move to the walk's newest time. So a worker that dies after page 2 resumes at
+page 3's token (no gap, nothing read twice); comments posted during a walk are newer than its
+newest time and head the next walk; a comment YouTube lists late (held for review, search
+indexing) within OVERLAP is still found, and `seen` keeps it from being handed over twice. A
+pageToken YouTube no longer accepts restarts the walk from the top with the same `since`.
+
+Quota: 10,000 units a day per Google Cloud project, reset at midnight Pacific time;
+commentThreads.list, channels.list and videos.list cost 1 unit, search.list 100. `budget`
+counts requests at 1 unit: 300 an hour is 7,200 units a day, which leaves room for one search
+source's walk an hour (2,400 units; a search walk starts at most every SEARCH_EVERY, and its
+next pages follow at once). More search sources on one key need a quota increase from Google.
+A spent quota (quotaExceeded) is a RateLimited until the reset, not an auth failure.
+
+What the API does not give: a reply posted to a thread older than `since` is not re-read (that
+takes one comments.list request per thread); the comments of videos with comments disabled
+(skipped, not fatal, when listed in `video_ids`); a commenter's subscriber count or language;
+search results are YouTube's relevance-filtered index, not every video that names the brand.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import re
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from datetime import time as clock_time
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import httpx
+
+from monitoring.connectors.base import (
+    AuthFailed,
+    Check,
+    ConnectorError,
+    Http,
+    Item,
+    Page,
+    PullConnector,
+    RateLimited,
+    TemporaryError,
+    retry_after_seconds,
+)
+
+logger = logging.getLogger(__name__)
+
+API = "/youtube/v3"
+LOOKBACK = timedelta(days=3)  # the first walk reads this far back unless settings say `since`
+COMMENT_OVERLAP = timedelta(minutes=15)
+SEARCH_OVERLAP = timedelta(hours=1)
+SEARCH_EVERY = timedelta(hours=1)
+SEEN_KEEP = 2000
+QUOTA_MARGIN = 60.0  # seconds after the reset, so the first request is not refused again
+
+QUOTA_REASONS = frozenset({"quotaExceeded", "dailyLimitExceeded"})
+THROTTLE_REASONS = frozenset({"rateLimitExceeded", "userRateLimitExceeded", "RATE_LIMIT_EXCEEDED"})
+AUTH_REASONS = frozenset(
+    {
+        "keyInvalid",
+        "keyExpired",
+        "API_KEY_INVALID",
+        "API_KEY_EXPIRED",
+        "authError",
+        "accessNotConfigured",
+        "SERVICE_DISABLED",
+        "API_KEY_SERVICE_BLOCKED",
+        "ipRefererBlocked",
+        "forbidden",
+        "insufficientPermissions",
+    }
+)
+SKIP_REASONS = frozenset({"commentsDisabled", "videoNotFound"})
+_TAGS = re.compile(r"<[^>]+>")
+
+PACIFIC: tzinfo
+try:
+    PACIFIC = ZoneInfo("America/Los_Angeles")
+except ZoneInfoNotFoundError:  # no tz database: UTC-8 is never earlier than the real reset
+    PACIFIC = timezone(timedelta(hours=-8))
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def quota_reset_in(now: datetime) -> float:
+    """Seconds until Google resets the daily quota: the next midnight Pacific time."""
+    local = now.astimezone(PACIFIC)
+    midnight = datetime.combine(local.date() + timedelta(days=1), clock_time(0), tzinfo=PACIFIC)
+    return (midnight - now).total_seconds() + QUOTA_MARGIN
+
+
+class _Skip(ConnectorError):
+    """This video's comments cannot be read (disabled, or the video is gone): not fatal."""
+
+
+class _StaleToken(ConnectorError):
+    """YouTube no longer accepts the saved pageToken."""
+
+
+def _when(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
+
+
+def _rfc3339(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _google_error(response: httpx.Response) -> tuple[set[str], str]:
+    """The reasons and message of Google's error body: {"error": {"code", "message",
+    "errors": [{"reason"}], "status", "details": [{"reason"}]}}."""
+    try:
+        body = response.json()
+    except ValueError:
+        return set(), (response.text.strip()[:200] or response.reason_phrase)
+    error = body.get("error") if isinstance(body, dict) else None
+    if not isinstance(error, dict):
+        return set(), response.reason_phrase
+    reasons = {str(e.get("reason")) for e in error.get("errors") or [] if isinstance(e, dict)}
+    reasons |= {str(d.get("reason")) for d in error.get("details") or [] if isinstance(d, dict)}
+    if error.get("status"):
+        reasons.add(str(error["status"]))
+    message = html.unescape(_TAGS.sub("", str(error.get("message") or ""))).strip().rstrip(".")
+    return reasons - {"None"}, message or response.reason_phrase
+
+
+def _refusal(name: str, response: httpx.Response) -> ConnectorError:
+    status = response.status_code
+    reasons, message = _google_error(response)
+    if reasons & QUOTA_REASONS:
+        wait = quota_reset_in(utcnow())
+        return RateLimited(
+            f"{name} quota for today is spent ({status}): {message}. Google resets it at "
+            f"midnight Pacific time; polling resumes then (in {wait / 3600:.1f} h).",
+            retry_after=wait,
+            status=status,
+        )
+    if status == 429 or reasons & THROTTLE_REASONS:
+        wait = retry_after_seconds(response.headers)
+        return RateLimited(
+            f"{name} rate limit reached: {message} (retry after {wait:.0f} s).",
+            retry_after=wait,
+            status=status,
+        )
+    if reasons & SKIP_REASONS:
+        return _Skip(f"{name}: {message}.", status=status)
+    if "invalidPageToken" in reasons:
+        return _StaleToken(f"{name}: {message}.", status=status)
+    if status in (401, 403) or reasons & AUTH_REASONS:
+        return AuthFailed(
+            f"{name} refused the credentials ({status}): {message}. "
+            "Set new credentials on the source.",
+            status=status,
+        )
+    if status >= 500:
+        return TemporaryError(f"{name} is having trouble ({status}): {message}.", status=status)
+    return ConnectorError(f"{name} refused the request ({status}): {message}.", status=status)
+
+
+def _text(snippet: dict[str, Any]) -> str:
+    return str(snippet.get("textOriginal") or snippet.get("textDisplay") or "")
+
+
+class YouTubeComments(PullConnector):
+    name = "YouTube"
+    platform = "youtube"
+    settings_needed = (
+        ("channel_id", "the channel whose videos' comments to read (UC...)"),
+        ("video_ids", "a list of video ids whose comments to read"),
+        ("query", "words to search videos for (search mode, 100 quota units a page)"),
+    )
+    credentials_needed = (
+        ("api_key", "a Google Cloud API key with the YouTube Data API enabled"),
+        ("access_token", "or an OAuth access token with the youtube.readonly scope"),
+    )
+    default_base_url = "https://www.googleapis.com"
+    interval = 300
+    budget = (300, 3600)  # requests at 1 quota unit; see the module docstring
+
+    def missing(self, settings: dict[str, Any], credentials: dict[str, Any]) -> list[str]:
+        """One mode's settings, and one of the two credentials."""
+        lacking = []
+        if not (settings.get("channel_id") or settings.get("video_ids") or settings.get("query")):
+            lacking.append(
+                " or ".join(f"setting '{key}' ({what})" for key, what in self.settings_needed)
+            )
+        if not (credentials.get("api_key") or credentials.get("access_token")):
+            lacking.append(
+                " or ".join(f"credential '{key}' ({what})" for key, what in self.credentials_needed)
+            )
+        return lacking
+
+    # -- requests -------------------------------------------------------------------------
+
+    def _get(
+        self, http: Http, path: str, params: dict[str, Any], credentials: dict[str, Any]
+    ) -> dict[str, Any]:
+        """GET with Google's error body read: Http maps by status only, and YouTube says a
+        spent quota, a bad key and disabled comments all with a 403 or 400."""
+        query = {k: v for k, v in params.items() if v not in (None, "")}
+        headers = {}
+        if credentials.get("access_token"):
+            headers["Authorization"] = f"Bearer {credentials['access_token']}"
+        else:
+            query["key"] = credentials.get("api_key", "")
+        try:
+            response = http.client.get(
+                f"{self.base_url}{API}/{path}", params=query, headers=headers
+            )
+        except httpx.TimeoutException as exc:
+            raise TemporaryError(f"{self.name} did not answer in time ({exc}).") from exc
+        except httpx.HTTPError as exc:
+            raise TemporaryError(f"{self.name} could not be reached: {exc}.") from exc
+        if response.status_code >= 400:
+            raise _refusal(self.name, response)
+        body = http.json(response)
+        if not isinstance(body, dict):
+            raise TemporaryError(f"{self.name} answered with something that is not an object.")
+        return body
+
+    # -- the walk ---------------------------------------------------------------------------
+
+    @staticmethod
+    def _targets(settings: dict[str, Any]) -> list[str]:
+        if settings.get("query"):
+            return ["search"]
+        targets = [f"channel:{settings['channel_id']}"] if settings.get("channel_id") else []
+        videos = settings.get("video_ids") or []
+        if isinstance(videos, str):
+            videos = [v.strip() for v in videos.split(",")]
+        return targets + [f"video:{v}" for v in videos if v]
+
+    @staticmethod
+    def _start(settings: dict[str, Any], now: datetime) -> datetime:
+        if settings.get("since"):
+            since = datetime.fromisoformat(str(settings["since"]).replace("Z", "+00:00"))
+            return since if since.tzinfo else since.replace(tzinfo=UTC)
+        return now - LOOKBACK
+
+    def fetch(
+        self,
+        *,
+        settings: dict[str, Any],
+        credentials: dict[str, Any],
+        cursor: dict[str, Any],
+        http: Http,
+    ) -> Page:
+        now = utcnow()
+        targets = self._targets(settings)
+        if not targets:
+            raise ConnectorError(f"{self.name} needs a channel_id, video_ids or a query.")
+        states: dict[str, Any] = {
+            t: s for t, s in (cursor.get("targets") or {}).items() if t in targets
+        }
+        walk = dict(cursor.get("walk") or {})
+        if walk.get("target") not in targets:
+            walk = {"target": targets[0]}
+        target = str(walk["target"])
+        search = target == "search"
+        searched_at = cursor.get("searched_at")
+        if (
+            search
+            and not walk.get("token")
+            and searched_at
+            and now - _when(searched_at) < SEARCH_EVERY
+        ):
+            return Page(items=[], raws=[], cursor=cursor)  # 100 units a page: a walk an hour
+        state = states.get(target) or {"since": self._start(settings, now).isoformat(), "seen": {}}
+        since = _when(state["since"])
+        overlap = SEARCH_OVERLAP if search else COMMENT_OVERLAP
+        floor = since - overlap
+        seen: dict[str, str] = dict(state.get("seen") or {})
+        next_cursor: dict[str, Any] = {"targets": states}
+        if search:
+            next_cursor["searched_at"] = now.isoformat() if not walk.get("token") else searched_at
+
+        try:
+            if search:
+                body = self._get(
+                    http,
+                    "search",
+                    {
+                        "part": "snippet",
+                        "q": settings["query"],
+                        "type": "video",
+                        "order": "date",
+                        "maxResults": 50,
+                        "publishedAfter": _rfc3339(floor),
+                        "pageToken": walk.get("token"),
+                    },
+                    credentials,
+                )
+            else:
+                kind, _, ident = target.partition(":")
+                body = self._get(
+                    http,
+                    "commentThreads",
+                    {
+                        "part": "snippet,replies",
+                        "allThreadsRelatedToChannelId" if kind == "channel" else "videoId": ident,
+                        "order": "time",
+                        "maxResults": 100,
+                        "textFormat": "plainText",
+                        "pageToken": walk.get("token"),
+                    },
+                    credentials,
+                )
+        except _StaleToken:
+            # The same `since` from the top: `seen` drops what this walk handed over already.
+            logger.info("youtube %s: page token no longer valid, walk restarted", target)
+            next_cursor["walk"] = {"target": target}
+            next_cursor.pop("searched_at", None)  # a restart, not a new search: no waiting
+            return Page(items=[], raws=[], cursor=next_cursor, more=True)
+        except _Skip as exc:
+            if target.startswith("video:"):
+                logger.info("youtube %s skipped: %s", target, exc.message)
+                return self._next_target(next_cursor, targets, target)
+            raise
+
+        items: list[Item] = []
+        raws: list[Any] = []
+        top = _when(walk["top"]) if walk.get("top") else None
+        reached = False
+        for entry in body.get("items") or []:
+            mapped = self._search_item(entry) if search else self._thread_items(entry)
+            if not mapped:
+                continue
+            posted = _when(mapped[0][0]["posted_at"])
+            if posted < floor:
+                reached = True  # newest first: the rest were read by an earlier walk
+                break
+            top = posted if top is None or posted > top else top
+            for item, raw in mapped:
+                if item["external_id"] in seen:
+                    continue
+                seen[item["external_id"]] = item["posted_at"]
+                items.append(item)
+                raws.append(raw)
+
+        token = body.get("nextPageToken")
+        if token and not reached:
+            states[target] = {"since": state["since"], "seen": _bounded(seen)}
+            next_cursor["walk"] = {
+                "target": target,
+                "token": token,
+                "top": top.isoformat() if top else None,
+            }
+            return Page(items=items, raws=raws, cursor=next_cursor, more=True)
+        newest = max(since, top) if top else since
+        keep = newest - overlap
+        states[target] = {
+            "since": newest.isoformat(),
+            "seen": _bounded({k: v for k, v in seen.items() if _when(v) >= keep}),
+        }
+        page = self._next_target(next_cursor, targets, target)
+        return Page(items=items, raws=raws, cursor=page.cursor, more=page.more)
+
+    @staticmethod
+    def _next_target(cursor: dict[str, Any], targets: list[str], target: str) -> Page:
+        position = targets.index(target) + 1
+        if position < len(targets):
+            cursor["walk"] = {"target": targets[position]}
+            return Page(items=[], raws=[], cursor=cursor, more=True)
+        cursor.pop("walk", None)
+        return Page(items=[], raws=[], cursor=cursor, more=False)
+
+    # -- mapping ----------------------------------------------------------------------------
+
+    @staticmethod
+    def _comment(comment: dict[str, Any], *, replies: int | None = None) -> Item:
+        snippet = comment.get("snippet") or {}
+        channel = (snippet.get("authorChannelId") or {}).get("value")
+        name = str(snippet.get("authorDisplayName") or "")
+        video = str(snippet.get("videoId") or "")
+        item: Item = {
+            "external_id": str(comment["id"]),
+            "posted_at": _when(snippet["publishedAt"]).isoformat(),
+            "text": _text(snippet),
+            "url": f"https://www.youtube.com/watch?v={video}&lc={comment['id']}" if video else "",
+            "author": {"handle": (channel or name or "unknown")[:200], "display_name": name[:300]},
+            "thread_id": video,
+            "likes": int(snippet.get("likeCount") or 0),
+        }
+        if snippet.get("parentId"):
+            item["parent_id"] = str(snippet["parentId"])
+        if replies is not None:
+            item["comments"] = replies
+        return item
+
+    def _thread_items(self, thread: dict[str, Any]) -> list[tuple[Item, Any]]:
+        """The top-level comment first (its time orders the walk), then its replies."""
+        snippet = thread.get("snippet") or {}
+        top = snippet.get("topLevelComment")
+        if not top or not (top.get("snippet") or {}).get("publishedAt"):
+            return []
+        first = self._comment(top, replies=int(snippet.get("totalReplyCount") or 0))
+        if not first["thread_id"] and snippet.get("videoId"):
+            first["thread_id"] = str(snippet["videoId"])
+        mapped: list[tuple[Item, Any]] = [
+            (first, {k: v for k, v in thread.items() if k != "replies"})
+        ]
+        for reply in (thread.get("replies") or {}).get("comments") or []:
+            if (reply.get("snippet") or {}).get("publishedAt"):
+                item = self._comment(reply)
+                item.setdefault("parent_id", first["external_id"])
+                mapped.append((item, reply))
+        return mapped
+
+    @staticmethod
+    def _search_item(result: dict[str, Any]) -> list[tuple[Item, Any]]:
+        video = (result.get("id") or {}).get("videoId")
+        snippet = result.get("snippet") or {}
+        if not video or not snippet.get("publishedAt"):
+            return []
+        title = html.unescape(str(snippet.get("title") or "")).strip()
+        description = html.unescape(str(snippet.get("description") or "")).strip()
+        channel = str(snippet.get("channelId") or "")
+        item: Item = {
+            "external_id": str(video),
+            "posted_at": _when(snippet["publishedAt"]).isoformat(),
+            "text": f"{title}. {description}" if title and description else title or description,
+            "url": f"https://www.youtube.com/watch?v={video}",
+            "author": {
+                "handle": (channel or "unknown")[:200],
+                "display_name": str(snippet.get("channelTitle") or "")[:300],
+            },
+            "thread_id": str(video),
+        }
+        return [(item, result)]
+
+    # -- test connection --------------------------------------------------------------------
+
+    def check(self, *, settings: dict[str, Any], credentials: dict[str, Any], http: Http) -> Check:
+        """One 1-unit request: the channel, the videos, or (search mode) that the key works."""
+        if settings.get("query"):
+            self._get(
+                http, "videos", {"part": "id", "chart": "mostPopular", "maxResults": 1}, credentials
+            )
+            return Check(
+                ok=True,
+                message=f"{self.name} accepts the credentials. Each search page costs 100 of the "
+                "10,000 daily quota units; a search runs at most once an hour.",
+            )
+        if settings.get("channel_id"):
+            body = self._get(
+                http, "channels", {"part": "snippet", "id": settings["channel_id"]}, credentials
+            )
+            found = body.get("items") or []
+            if not found:
+                return Check(
+                    ok=False, message=f"{self.name} has no channel '{settings['channel_id']}'."
+                )
+            title = (found[0].get("snippet") or {}).get("title", "")
+            return Check(
+                ok=True,
+                message=f"{self.name} answered: the comments on channel '{title}' are readable.",
+                details={"channel": title},
+            )
+        videos = [t.partition(":")[2] for t in self._targets(settings)]
+        body = self._get(http, "videos", {"part": "id", "id": ",".join(videos)}, credentials)
+        found_ids = {str(v.get("id")) for v in body.get("items") or []}
+        lost = [v for v in videos if v not in found_ids]
+        if lost:
+            return Check(ok=False, message=f"{self.name} has no video {', '.join(lost)}.")
+        return Check(
+            ok=True, message=f"{self.name} answered: {len(videos)} videos found.", details={}
+        )
+
+
+def _bounded(seen: dict[str, str]) -> dict[str, str]:
+    if len(seen) <= SEEN_KEEP:
+        return seen
+    newest = sorted(seen.items(), key=lambda kv: kv[1], reverse=True)[:SEEN_KEEP]
+    return dict(newest)

@@ -1,0 +1,312 @@
+"""Mastodon: the real polling service against recorded Mastodon REST responses served locally
+(the source's instance is the local server): a hashtag read forward with min_id and the Link
+header, a statuses search paged by offset above its min_id, a restart and a 429 (with its ISO
+reset time) mid-way resumed with no gap and no duplicate, refused tokens and servers that need
+an account, test connection, and the other brand kept apart."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from django.core.cache import cache
+from django.utils import timezone
+from werkzeug import Response
+
+from clients import tenancy
+from monitoring.connectors import mastodon
+from monitoring.connectors.mastodon import plain_text, reset_seconds
+from monitoring.models import Mention, Source
+from monitoring.services.polling import source_poll, source_test_connection, sources_due
+from tests.monitoring.factories import make_source
+
+pytestmark = pytest.mark.django_db
+
+DATA = Path(__file__).parent.parent / "data" / "connectors" / "mastodon"
+TAG = "/api/v1/timelines/tag/alphabakery"
+SEARCH = "/api/v2/search"
+TOKEN = "ZA-Yj3aBD8U8Cm7lKUp-lm9O9BmDgdhHzDeqsY8tlL0"
+S03, S04, S05 = "116206299512832003", "116206345256960017", "116206397095936002"
+S06, S07, S08, S09 = (
+    "116206420623360005",
+    "116206430453760009",
+    "116206435368960001",
+    "116206463877120004",
+)
+NEWEST = {S03, S04, S05}
+
+
+@pytest.fixture(autouse=True)
+def _fresh_budgets():
+    """Rate budgets are counted in the cache per window: each test starts with full ones."""
+    cache.clear()
+
+
+@pytest.fixture
+def small_pages(monkeypatch):  # type: ignore[no-untyped-def]
+    """Pages of three (Mastodon's `limit`), so that three recorded statuses fill one."""
+    monkeypatch.setattr(mastodon, "LIMIT", 3)
+
+
+def body(name: str) -> Any:
+    return json.loads((DATA / name).read_text())
+
+
+def recorded(name: str, **values: Any) -> Response:
+    """A recorded response; header values may name `values` (the server's address in Link)."""
+    saved = body(name)
+    headers = {k: v.format(**values) for k, v in saved["headers"].items()}
+    return Response(json.dumps(saved["body"]), status=saved["status"], headers=headers)
+
+
+def tag_source(client, server, **fields) -> Source:  # type: ignore[no-untyped-def]
+    values = {
+        "name": "#alphabakery on Mastodon",
+        "platform": "mastodon",
+        "kind": "hashtag",
+        "pull": True,
+        "settings": {"instance": server.url_for(""), "hashtag": "#alphabakery"},
+    }
+    return make_source(client, **(values | fields))
+
+
+def poll(client, source: Source, **options):  # type: ignore[no-untyped-def]
+    with tenancy.tenant_context(client):
+        return source_poll(client=client, source_id=source.pk, **options)
+
+
+def reload(client, source: Source) -> Source:
+    with tenancy.tenant_context(client):
+        return Source.objects.get(pk=source.pk)
+
+
+def next_poll(client, source: Source) -> datetime:  # type: ignore[no-untyped-def]
+    at = reload(client, source).next_poll_at
+    assert at is not None
+    return at
+
+
+def stored(client) -> set[str]:  # type: ignore[no-untyped-def]
+    with tenancy.tenant_context(client):
+        return set(Mention.objects.values_list("external_id", flat=True))
+
+
+def serve(server, name: str, **query: str) -> None:  # type: ignore[no-untyped-def]
+    base = server.url_for("").rstrip("/")
+    server.expect_ordered_request(TAG, query_string={"limit": "3"} | query).respond_with_response(
+        recorded(name, base=base)
+    )
+
+
+def test_a_hashtag_is_read_forward_from_its_newest_page(world, httpserver, small_pages):
+    serve(httpserver, "tag-newest.json")
+    serve(httpserver, "tag-after-1.json", min_id=S05)  # a full page: more are waiting
+    serve(httpserver, "tag-after-2.json", min_id=S08)
+    serve(httpserver, "tag-empty.json", min_id=S09)
+    source = tag_source(world.alpha, httpserver)
+
+    first = poll(world.alpha, source)
+    assert (first.pages, first.accepted, first.rejected, first.error) == (1, 3, 0, "")
+    assert stored(world.alpha) == NEWEST
+    assert reload(world.alpha, source).poll_cursor == {"min_id": S05}
+    with tenancy.tenant_context(world.alpha):
+        answer = Mention.objects.select_related("author").get(external_id=S05)
+        asked = Mention.objects.get(external_id=S04)
+        local = Mention.objects.select_related("author").get(external_id=S03)
+    assert answer.text == (
+        "@marieke Meld het via https://www.voedselwacht.example/melden & bewaar het brood. "
+        "#alphabakery"
+    )
+    assert answer.url == f"https://social.overheid.nl/@voedselwacht/{S05}"
+    assert answer.posted_at.isoformat() == "2026-03-10T18:55:01+00:00"
+    assert (answer.author.handle, answer.author.display_name, answer.author.followers) == (
+        "voedselwacht@social.overheid.nl",
+        "Voedselwacht",
+        18200,
+    )
+    assert (answer.platform, answer.language, answer.thread_id, answer.parent_id) == (
+        "mastodon",
+        "nl",
+        "",
+        S04,
+    )
+    assert (answer.likes, answer.shares, answer.comments) == (44, 20, 0)
+    assert asked.text == (
+        "Drie dagen ziek na het zuurdesembrood van Bakkerij Alpha.\n"
+        "Klantenservice belt niet terug. #alphabakery\n\nWie nog meer?"
+    )
+    assert (asked.thread_id, asked.parent_id) == (S04, "")
+    assert local.author.handle == "dirk@mastodon.social"  # a local acct, with its server
+
+    second = poll(world.alpha, source)
+    assert (second.pages, second.accepted, second.duplicates) == (2, 4, 0)
+    assert stored(world.alpha) == NEWEST | {S06, S07, S08, S09}
+    with tenancy.tenant_context(world.alpha):
+        warned = Mention.objects.get(external_id=S08)
+    assert warned.text == (
+        "voedselvergiftiging\n\nDetails over de terugroepactie, met foto's #alphabakery"
+    )
+    assert reload(world.alpha, source).poll_cursor == {"min_id": S09}
+    third = poll(world.alpha, source)
+    assert (third.pages, third.accepted) == (1, 0)
+    assert reload(world.alpha, source).poll_cursor == {"min_id": S09}
+    httpserver.check_assertions()
+    with tenancy.tenant_context(world.bravo):
+        assert not Mention.objects.exists()
+
+
+def test_a_restart_resumes_after_the_last_stored_page(world, httpserver, small_pages):
+    serve(httpserver, "tag-newest.json")
+    serve(httpserver, "tag-after-1.json", min_id=S05)
+    serve(httpserver, "tag-after-2.json", min_id=S08)
+    source = tag_source(world.alpha, httpserver)
+    poll(world.alpha, source)
+
+    stopped = poll(world.alpha, source, max_pages=1)
+    assert (stopped.pages, stopped.accepted) == (1, 3)
+    assert stored(world.alpha) == NEWEST | {S06, S07, S08}
+    assert reload(world.alpha, source).poll_cursor == {"min_id": S08}
+    resumed = poll(world.alpha, source)
+    assert (resumed.accepted, resumed.duplicates) == (1, 0)
+    assert stored(world.alpha) == NEWEST | {S06, S07, S08, S09}
+    httpserver.check_assertions()
+
+
+def test_a_429_waits_until_mastodons_iso_reset_and_loses_nothing(world, httpserver, small_pages):
+    reset = (datetime.now(UTC) + timedelta(minutes=5)).isoformat(timespec="microseconds")
+    serve(httpserver, "tag-newest.json")
+    serve(httpserver, "tag-after-1.json", min_id=S05)
+    httpserver.expect_ordered_request(
+        TAG, query_string={"limit": "3", "min_id": S08}
+    ).respond_with_response(recorded("error-rate-limited.json", reset=reset))
+    serve(httpserver, "tag-after-2.json", min_id=S08)
+    source = tag_source(world.alpha, httpserver)
+    poll(world.alpha, source)
+
+    before = timezone.now()
+    limited = poll(world.alpha, source)
+    assert (limited.pages, limited.accepted) == (1, 3)
+    assert re.fullmatch(
+        r"Mastodon rate limit reached: Too many requests \(retry after (299|300) s\)\.",
+        limited.error,
+    )
+    source = reload(world.alpha, source)
+    assert (source.last_error, source.poll_failures) == (limited.error, 1)
+    assert (
+        before + timedelta(seconds=290)
+        < next_poll(world.alpha, source)
+        < before + timedelta(seconds=305)
+    )
+    with tenancy.tenant_context(world.alpha):
+        assert sources_due(client=world.alpha) == []
+    resumed = poll(world.alpha, source)
+    assert (resumed.accepted, resumed.duplicates, resumed.error) == (1, 0, "")
+    assert stored(world.alpha) == NEWEST | {S06, S07, S08, S09}
+    httpserver.check_assertions()
+
+
+def test_a_search_pages_by_offset_above_its_min_id(world, httpserver):
+    def search(**params: str) -> dict[str, str]:
+        return {"q": "alpha", "type": "statuses", "limit": "40", "resolve": "false"} | params
+
+    bearer = {"Authorization": f"Bearer {TOKEN}"}
+    httpserver.expect_ordered_request(
+        SEARCH, query_string=search(), headers=bearer
+    ).respond_with_json(body("search-newest.json"))
+    # min_id a second before S05: the server compares it by its second and sends S05 again
+    earlier = "116206397030400000"
+    httpserver.expect_ordered_request(
+        SEARCH, query_string=search(min_id=earlier), headers=bearer
+    ).respond_with_json(body("search-newer.json"))
+    httpserver.expect_ordered_request(
+        SEARCH, query_string=search(min_id=earlier, offset="40"), headers=bearer
+    ).respond_with_json(body("search-empty.json"))
+    source = tag_source(
+        world.alpha,
+        httpserver,
+        kind="keyword",
+        settings={"instance": httpserver.url_for(""), "query": "alpha"},
+        credentials={"access_token": TOKEN},
+    )
+    assert poll(world.alpha, source).accepted == 3
+    assert reload(world.alpha, source).poll_cursor == {"min_id": S05}
+    stopped = poll(world.alpha, source, max_pages=1)  # a restart mid-pass
+    assert (stopped.accepted, stopped.duplicates) == (3, 0)
+    assert reload(world.alpha, source).poll_cursor == {
+        "min_id": S05,
+        "pass": {"offset": 40, "top": S09},
+    }
+    ended = poll(world.alpha, source)  # an empty page ends the pass
+    assert (ended.pages, ended.accepted) == (1, 0)
+    assert reload(world.alpha, source).poll_cursor == {"min_id": S09}
+    assert stored(world.alpha) == NEWEST | {S06, S07, S09}
+    httpserver.check_assertions()
+
+
+def test_refused_tokens_and_servers_that_need_an_account_are_health_errors(world, httpserver):
+    httpserver.expect_request(
+        TAG, headers={"Authorization": "Bearer revoked"}
+    ).respond_with_response(recorded("error-unauthorized.json"))
+    httpserver.expect_request(TAG).respond_with_response(recorded("error-requires-account.json"))
+    revoked = tag_source(world.alpha, httpserver, credentials={"access_token": "revoked"})
+    result = poll(world.alpha, revoked)
+    assert result.error == (
+        "Mastodon refused the credentials (401): The access token is invalid. "
+        "Set new credentials on the source."
+    )
+    assert next_poll(world.alpha, revoked) > timezone.now() + timedelta(minutes=55)
+    anonymous = tag_source(world.alpha, httpserver, name="no account")
+    result = poll(world.alpha, anonymous)
+    assert result.error == (
+        "Mastodon shows this only to signed-in apps (422): This method requires an "
+        "authenticated user. Set the credential 'access_token' of an account on the server."
+    )
+    assert reload(world.alpha, anonymous).last_error == result.error
+    assert stored(world.alpha) == set()
+
+
+def test_test_connection_names_the_account_and_what_is_missing(world, httpserver):
+    bearer = {"Authorization": f"Bearer {TOKEN}"}
+    httpserver.expect_request(
+        "/api/v1/accounts/verify_credentials", headers=bearer
+    ).respond_with_json(body("verify-credentials.json"))
+    httpserver.expect_request(TAG, headers=bearer).respond_with_response(
+        recorded("tag-newest.json", base=httpserver.url_for("").rstrip("/"))
+    )
+    good = tag_source(world.alpha, httpserver, credentials={"access_token": TOKEN})
+    empty = tag_source(world.alpha, httpserver, name="empty", settings={})
+    search = tag_source(
+        world.alpha,
+        httpserver,
+        name="search",
+        settings={"instance": "mastodon.social", "query": "x"},
+    )
+    server = httpserver.url_for("").split("/")[2]
+    with tenancy.tenant_context(world.alpha):
+        check = source_test_connection(client=world.alpha, source=good)
+        assert (check.ok, check.details) == (True, {"first_page": 3})
+        assert check.message == (
+            f"Mastodon ({server}) accepts the token of @stormdesk_alpha and answered: "
+            "3 statuses on the first page."
+        )
+        missing = source_test_connection(client=world.alpha, source=empty)
+        assert missing.message == (
+            "Missing setting 'instance' (the server's address, e.g. https://mastodon.social), "
+            "setting 'hashtag' (without #) or 'query' (a full-text search)."
+        )
+        needs_token = source_test_connection(client=world.alpha, source=search)
+        assert needs_token.message.startswith("Missing credential 'access_token' (Mastodon")
+        assert not Mention.objects.exists()
+
+
+def test_iso_reset_times_and_html_content():
+    now = datetime(2026, 3, 10, 19, 0, tzinfo=UTC)
+    headers = httpx.Headers({"X-RateLimit-Reset": "2026-03-10T19:05:00.000000Z"})
+    assert reset_seconds(headers, now) == 300.0
+    assert reset_seconds(httpx.Headers({"X-RateLimit-Reset": "1773169500"}), now) is None
+    assert plain_text("<p>a &amp; b<br>c</p><p>d</p>") == "a & b\nc\n\nd"

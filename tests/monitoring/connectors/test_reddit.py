@@ -1,0 +1,342 @@
+"""Reddit search: the real polling service against recorded Reddit OAuth and listing responses
+served locally: an app-only token kept between polls (never in the cursor), a pass paged down
+with `after` then only what is new (late-indexed posts included, nothing twice), a restart and a
+429 mid-pass resumed with no gap and no duplicate, expired and refused credentials, a platform
+error in Reddit's words, test connection, and the other brand kept apart."""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core.cache import cache
+from django.utils import timezone
+from werkzeug import Response
+
+from clients import tenancy
+from monitoring.connectors import reddit
+from monitoring.connectors.reddit import RedditSearch, search_query
+from monitoring.models import Mention, Source
+from monitoring.services.polling import source_poll, source_test_connection, sources_due
+from tests.monitoring.factories import make_source
+
+pytestmark = pytest.mark.django_db
+
+DATA = Path(__file__).parent.parent / "data" / "connectors" / "reddit"
+TOKEN_PATH = "/api/v1/access_token"
+SEARCH = "/search"
+ALPHA_APP = {"client_id": "p-jcoLKBynTLew", "client_secret": "gko_LXELoV07ZBNUXrvWZfzE3aI"}
+BRAVO_APP = {"client_id": "b-brAvoBoats01", "client_secret": "bravo_secret_0000000000000"}
+QUERY = '"bakkerij alpha" OR alphabakery'
+PAGE1 = {"t3_1j8q9ab", "t3_1j8q7cd", "t3_1j8q5ef"}
+PAGE2 = {"t3_1j8q3gh", "t3_1j8q1ij"}
+LATER = {"t3_1j8qdkl", "t3_1j8qbmn", "t3_1j8q8zz"}
+
+
+@pytest.fixture(autouse=True)
+def _fresh_budgets_and_tokens():
+    """Budgets live in the cache, tokens in the worker's memory: each test starts without."""
+    cache.clear()
+    reddit._TOKENS.clear()
+
+
+@pytest.fixture
+def api(settings, httpserver):  # type: ignore[no-untyped-def]
+    # one local server for both hosts: the token URL follows the API root
+    settings.CONNECTOR_BASE_URLS = {"redditsearch": httpserver.url_for("")}
+    return httpserver
+
+
+def body(name: str) -> Any:
+    return json.loads((DATA / name).read_text())
+
+
+def recorded(name: str) -> Response:
+    saved = body(name)
+    return Response(json.dumps(saved["body"]), status=saved["status"], headers=saved["headers"])
+
+
+def basic(app: dict[str, str]) -> dict[str, str]:
+    pair = f"{app['client_id']}:{app['client_secret']}".encode()
+    return {"Authorization": f"Basic {base64.b64encode(pair).decode()}"}
+
+
+def bearer(name: str = "token.json") -> dict[str, str]:
+    return {"Authorization": f"bearer {body(name)['access_token']}"}
+
+
+def expect_token(server, app=ALPHA_APP, name: str = "token.json"):  # type: ignore[no-untyped-def]
+    server.expect_ordered_request(
+        TOKEN_PATH, method="POST", headers=basic(app), data="grant_type=client_credentials"
+    ).respond_with_json(body(name))
+
+
+def search(**params: str) -> dict[str, str]:
+    return {"q": QUERY, "sort": "new", "limit": "100", "type": "link", "raw_json": "1"} | params
+
+
+def reddit_source(client, **fields) -> Source:  # type: ignore[no-untyped-def]
+    values = {
+        "name": "Alpha on Reddit",
+        "platform": "reddit",
+        "kind": "keyword",
+        "pull": True,
+        "settings": {"keywords": ["bakkerij alpha", "alphabakery"]},
+        "credentials": ALPHA_APP,
+    }
+    return make_source(client, **(values | fields))
+
+
+def poll(client, source: Source, **options):  # type: ignore[no-untyped-def]
+    with tenancy.tenant_context(client):
+        return source_poll(client=client, source_id=source.pk, **options)
+
+
+def reload(client, source: Source) -> Source:
+    with tenancy.tenant_context(client):
+        return Source.objects.get(pk=source.pk)
+
+
+def next_poll(client, source: Source) -> datetime:  # type: ignore[no-untyped-def]
+    at = reload(client, source).next_poll_at
+    assert at is not None
+    return at
+
+
+def stored(client) -> set[str]:  # type: ignore[no-untyped-def]
+    with tenancy.tenant_context(client):
+        return set(Mention.objects.values_list("external_id", flat=True))
+
+
+def test_a_pass_pages_down_then_only_new_posts_late_ones_included(world, api):
+    expect_token(api)
+    api.expect_ordered_request(SEARCH, query_string=search(), headers=bearer()).respond_with_json(
+        body("search-page1.json")
+    )
+    api.expect_ordered_request(
+        SEARCH, query_string=search(after="t3_1j8q5ef"), headers=bearer()
+    ).respond_with_json(body("search-page2.json"))
+    # the next poll keeps the token; its listing goes on, but reaches posts handed over before
+    api.expect_ordered_request(SEARCH, query_string=search(), headers=bearer()).respond_with_json(
+        body("search-later.json")
+    )
+    source = reddit_source(world.alpha)
+
+    first = poll(world.alpha, source)
+    assert (first.pages, first.accepted, first.duplicates, first.rejected, first.error) == (
+        2,
+        5,
+        0,
+        0,
+        "",
+    )
+    assert stored(world.alpha) == PAGE1 | PAGE2
+    cursor = reload(world.alpha, source).poll_cursor
+    assert cursor == {"mark": 1773168600.0, "seen": {"t3_1j8q9ab": 1773168600.0}}
+    assert "access_token" not in json.dumps(cursor)  # the token is a secret: not in the cursor
+    with tenancy.tenant_context(world.alpha):
+        post = Mention.objects.select_related("author").get(external_id="t3_1j8q9ab")
+        link = Mention.objects.get(external_id="t3_1j8q7cd")
+        removed = Mention.objects.get(external_id="t3_1j8q5ef")
+    assert post.text == (
+        "Bakkerij Alpha zuurdesembrood - iemand anders ook ziek?\n\nSinds zaterdag liggen mijn "
+        "vriendin en ik allebei plat. Enige wat we allebei gegeten hebben is het "
+        "zuurdesembrood van Bakkerij Alpha. Klantenservice reageert niet."
+    )
+    assert post.url == (
+        "https://www.reddit.com/r/thenetherlands/comments/1j8q9ab/"
+        "bakkerij_alpha_zuurdesembrood_iemand_a/"
+    )
+    assert post.posted_at.isoformat() == "2026-03-10T18:50:00+00:00"
+    assert (post.author.handle, post.author.followers) == ("brood_liefhebber", None)
+    assert (post.platform, post.thread_id, post.parent_id) == ("reddit", "t3_1j8q9ab", "")
+    assert (post.likes, post.shares, post.comments) == (154, 2, 87)
+    assert post.raw["data"]["subreddit"] == "thenetherlands"
+    assert link.text == "Alpha Bakery recalls sourdough after customers fall ill"
+    assert (removed.author, removed.text, removed.likes) == (
+        None,
+        "Alpha bakery food poisoning?",
+        0,
+    )
+
+    second = poll(world.alpha, source)
+    assert (second.pages, second.accepted, second.duplicates) == (1, 3, 0)
+    assert stored(world.alpha) == PAGE1 | PAGE2 | LATER  # t3_1j8q8zz was indexed late
+    assert reload(world.alpha, source).poll_cursor["mark"] == 1773170400.0
+    api.check_assertions()
+    with tenancy.tenant_context(world.bravo):
+        assert not Mention.objects.exists()
+
+
+def test_a_restart_mid_pass_resumes_after_the_last_stored_page(world, api):
+    expect_token(api)
+    api.expect_ordered_request(SEARCH, query_string=search()).respond_with_json(
+        body("search-page1.json")
+    )
+    api.expect_ordered_request(SEARCH, query_string=search(after="t3_1j8q5ef")).respond_with_json(
+        body("search-page2.json")
+    )
+    api.expect_ordered_request(SEARCH, query_string=search()).respond_with_json(
+        body("search-empty.json")
+    )
+    source = reddit_source(world.alpha)
+
+    first = poll(world.alpha, source, max_pages=1)
+    assert (first.pages, first.accepted) == (1, 3)
+    assert stored(world.alpha) == PAGE1
+    cursor = reload(world.alpha, source).poll_cursor
+    assert cursor["pass"] == {"after": "t3_1j8q5ef", "top": 1773168600.0}
+    assert "mark" not in cursor
+    resumed = poll(world.alpha, source)
+    assert (resumed.pages, resumed.accepted, resumed.duplicates) == (1, 2, 0)
+    assert stored(world.alpha) == PAGE1 | PAGE2
+    assert poll(world.alpha, source).accepted == 0  # an empty listing moves nothing
+    assert reload(world.alpha, source).poll_cursor["mark"] == 1773168600.0
+    api.check_assertions()
+
+
+def test_a_429_waits_for_the_reset_and_loses_nothing(world, api):
+    expect_token(api)
+    api.expect_ordered_request(SEARCH, query_string=search()).respond_with_json(
+        body("search-page1.json")
+    )
+    api.expect_ordered_request(
+        SEARCH, query_string=search(after="t3_1j8q5ef")
+    ).respond_with_response(recorded("error-rate-limited.json"))
+    api.expect_ordered_request(SEARCH, query_string=search(after="t3_1j8q5ef")).respond_with_json(
+        body("search-page2.json")
+    )
+    source = reddit_source(world.alpha)
+
+    before = timezone.now()
+    limited = poll(world.alpha, source)
+    assert (limited.pages, limited.accepted) == (1, 3)
+    assert limited.error == "Reddit rate limit reached: Too Many Requests (retry after 342 s)."
+    source = reload(world.alpha, source)
+    assert (source.last_error, source.poll_failures) == (limited.error, 1)
+    assert (
+        before + timedelta(seconds=340)
+        < next_poll(world.alpha, source)
+        < before + timedelta(seconds=350)
+    )
+    with tenancy.tenant_context(world.alpha):
+        assert sources_due(client=world.alpha) == []
+    resumed = poll(world.alpha, source)
+    assert (resumed.accepted, resumed.duplicates, resumed.error) == (2, 0, "")
+    assert stored(world.alpha) == PAGE1 | PAGE2
+    api.check_assertions()
+
+
+def test_an_expired_token_is_renewed_and_a_refused_app_is_a_health_error(world, api):
+    expect_token(api)
+    api.expect_ordered_request(SEARCH, headers=bearer()).respond_with_json(
+        body("search-empty.json")
+    )
+    # the kept token expired early: a new one, one more try
+    api.expect_ordered_request(SEARCH, headers=bearer()).respond_with_response(
+        recorded("error-unauthorized.json")
+    )
+    expect_token(api, name="token-renewed.json")
+    api.expect_ordered_request(SEARCH, headers=bearer("token-renewed.json")).respond_with_json(
+        body("search-page2.json")
+    )
+    # then the app's secret is revoked
+    api.expect_ordered_request(SEARCH, headers=bearer("token-renewed.json")).respond_with_response(
+        recorded("error-unauthorized.json")
+    )
+    api.expect_ordered_request(TOKEN_PATH, method="POST").respond_with_response(
+        recorded("error-token-refused.json")
+    )
+    source = reddit_source(world.alpha)
+
+    assert poll(world.alpha, source).error == ""
+    renewed = poll(world.alpha, source)
+    assert (renewed.accepted, renewed.error) == (2, "")
+    refused = poll(world.alpha, source)
+    assert refused.error == (
+        "Reddit refused the credentials (401): Unauthorized. Set new credentials on the source."
+    )
+    source = reload(world.alpha, source)
+    assert source.last_error == refused.error
+    assert next_poll(world.alpha, source) > timezone.now() + timedelta(minutes=55)
+    assert stored(world.alpha) == PAGE2
+    api.check_assertions()
+
+
+def test_each_brand_has_its_own_token_and_platform_errors_are_in_reddits_words(world, api):
+    expect_token(api)
+    api.expect_ordered_request(
+        "/r/thenetherlands/search",
+        query_string=search(q="alphabakery", restrict_sr="1"),
+        headers=bearer(),
+    ).respond_with_json(body("search-page2.json"))
+    # bravo's app gets its own token; alpha's is never sent for it
+    expect_token(api, app=BRAVO_APP, name="token-renewed.json")
+    api.expect_ordered_request(
+        "/r/bannedplace/search", headers=bearer("token-renewed.json")
+    ).respond_with_response(recorded("error-banned-subreddit.json"))
+    alpha = reddit_source(
+        world.alpha, settings={"query": "alphabakery", "subreddit": "r/thenetherlands"}
+    )
+    bravo = reddit_source(
+        world.bravo, settings={"query": "bravo", "subreddit": "bannedplace"}, credentials=BRAVO_APP
+    )
+    assert poll(world.alpha, alpha).accepted == 2
+    result = poll(world.bravo, bravo)
+    assert result.error == "Reddit refused the request (404): Not Found."
+    assert reload(world.bravo, bravo).last_error == result.error
+    assert stored(world.bravo) == set()
+    assert stored(world.alpha) == PAGE2
+    api.check_assertions()
+
+
+def test_test_connection_asks_for_a_new_token_and_searches_five(world, api):
+    expect_token(api)
+    api.expect_ordered_request(
+        SEARCH, query_string=search(limit="5"), headers=bearer()
+    ).respond_with_json(body("search-page2.json"), headers={"x-ratelimit-remaining": "996.0"})
+    api.expect_ordered_request(TOKEN_PATH, method="POST").respond_with_response(
+        recorded("error-token-refused.json")
+    )
+    good = reddit_source(world.alpha)
+    wrong = reddit_source(
+        world.alpha, name="old app", credentials={**ALPHA_APP, "client_secret": "x"}
+    )
+    empty = reddit_source(world.alpha, name="empty", settings={}, credentials={})
+    with tenancy.tenant_context(world.alpha):
+        check = source_test_connection(client=world.alpha, source=good)
+        assert (check.ok, check.details) == (
+            True,
+            {"first_page": 2, "requests_left_in_window": "996.0"},
+        )
+        assert check.message == (
+            "Reddit accepts the app's credentials; the search finds 2 posts on a first page of 5."
+        )
+        refused = source_test_connection(client=world.alpha, source=wrong)
+        assert (refused.ok, refused.details) == (False, {"kind": "auth"})
+        assert refused.message.startswith("Reddit refused the credentials (401): Unauthorized.")
+        missing = source_test_connection(client=world.alpha, source=empty)
+        assert missing.message == (
+            "Missing setting 'query' (a Reddit search, e.g. \"alpha bakery\" OR alphabakery) or "
+            "'keywords', credential 'client_id' (the Reddit app's client id), credential "
+            "'client_secret' (the Reddit app's secret)."
+        )
+        assert not Mention.objects.exists()
+    api.check_assertions()
+
+
+def test_hosts_and_queries():
+    assert (RedditSearch().base_url, RedditSearch().auth_url) == (
+        "https://oauth.reddit.com",
+        "https://www.reddit.com",
+    )
+    local = RedditSearch("http://localhost:8080/")
+    assert (local.base_url, local.auth_url) == ("http://localhost:8080", "http://localhost:8080")
+    assert RedditSearch(auth_url="https://auth.example/").auth_url == "https://auth.example"
+    assert search_query({"keywords": "alpha bakery, alphabakery"}) == (
+        '"alpha bakery" OR alphabakery'
+    )

@@ -1,0 +1,323 @@
+"""X recent search: the real polling service against recorded X API v2 responses served
+locally: a pass paged down with next_token then only what is newer (since_id), a restart and a
+429 mid-pass resumed with no gap and no duplicate, an expired token or a stale since_id that
+does not leave the source stuck, refused tokens and queries in X's words, test connection, and
+the other brand kept apart."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core.cache import cache
+from django.utils import timezone
+from werkzeug import Response
+
+from clients import tenancy
+from monitoring.connectors.x import XRecentSearch, search_query
+from monitoring.models import Mention, Source
+from monitoring.services.polling import source_poll, source_test_connection, sources_due
+from tests.monitoring.factories import make_source
+
+pytestmark = pytest.mark.django_db
+
+DATA = Path(__file__).parent.parent / "data" / "connectors" / "x"
+SEARCH = "/2/tweets/search/recent"
+TOKEN = "AAAAAAAAAAAAAAAAAAAAAAlphaTestBearer%3DToken"
+NEXT = "b26v89c19zqg8o3fpe17gr4rd4bgm3z1y4sxhvb7nowzx"
+QUERY = '("bakkerij alpha" OR #alphabakery) -is:retweet'
+PAGE1 = {"2031443724596150321", "2031443133199286404", "2031440247518134311"}
+PAGE2 = {"2031436170654646530", "2031434912363446299"}
+LATER = {"2031446614471606330", "2031445519758262417"}
+
+
+@pytest.fixture(autouse=True)
+def _fresh_budgets():
+    """Rate budgets are counted in the cache per window: each test starts with full ones."""
+    cache.clear()
+
+
+@pytest.fixture
+def x_api(settings, httpserver):  # type: ignore[no-untyped-def]
+    settings.CONNECTOR_BASE_URLS = {"xrecentsearch": httpserver.url_for("")}
+    return httpserver
+
+
+def body(name: str) -> Any:
+    return json.loads((DATA / name).read_text())
+
+
+def recorded(name: str, **values: Any) -> Response:
+    """A recorded response (status, headers, body); header values may name `values`."""
+    saved = body(name)
+    headers = {k: v.format(**values) for k, v in saved["headers"].items()}
+    return Response(json.dumps(saved["body"]), status=saved["status"], headers=headers)
+
+
+def search(**params: str) -> dict[str, str]:
+    """The query string of a recent search for the brand."""
+    return {
+        "query": QUERY,
+        "max_results": "100",
+        "tweet.fields": "created_at,lang,conversation_id,in_reply_to_user_id,referenced_tweets,"
+        "public_metrics,author_id,note_tweet",
+        "expansions": "author_id",
+        "user.fields": "username,name,public_metrics",
+    } | params
+
+
+def bearer(token: str = TOKEN) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def x_source(client, **fields) -> Source:  # type: ignore[no-untyped-def]
+    values = {
+        "name": "Alpha on X",
+        "platform": "x",
+        "kind": "keyword",
+        "pull": True,
+        "settings": {"keywords": ["bakkerij alpha"], "hashtag": "alphabakery"},
+        "credentials": {"bearer_token": TOKEN},
+    }
+    return make_source(client, **(values | fields))
+
+
+def poll(client, source: Source, **options):  # type: ignore[no-untyped-def]
+    with tenancy.tenant_context(client):
+        return source_poll(client=client, source_id=source.pk, **options)
+
+
+def reload(client, source: Source) -> Source:
+    with tenancy.tenant_context(client):
+        return Source.objects.get(pk=source.pk)
+
+
+def next_poll(client, source: Source) -> datetime:  # type: ignore[no-untyped-def]
+    at = reload(client, source).next_poll_at
+    assert at is not None
+    return at
+
+
+def stored(client) -> set[str]:  # type: ignore[no-untyped-def]
+    with tenancy.tenant_context(client):
+        return set(Mention.objects.values_list("external_id", flat=True))
+
+
+def test_a_pass_pages_down_then_only_what_is_newer_is_asked(world, x_api):
+    x_api.expect_ordered_request(SEARCH, query_string=search(), headers=bearer()).respond_with_json(
+        body("search-page1.json")
+    )
+    x_api.expect_ordered_request(SEARCH, query_string=search(next_token=NEXT)).respond_with_json(
+        body("search-page2.json")
+    )
+    newest = "2031443724596150321"
+    x_api.expect_ordered_request(SEARCH, query_string=search(since_id=newest)).respond_with_json(
+        body("search-later.json")
+    )
+    x_api.expect_ordered_request(
+        SEARCH, query_string=search(since_id="2031446614471606330")
+    ).respond_with_json(body("search-empty.json"))
+    source = x_source(world.alpha)
+
+    first = poll(world.alpha, source)
+    assert (first.pages, first.accepted, first.duplicates, first.rejected) == (2, 5, 0, 0)
+    assert first.error == ""
+    assert stored(world.alpha) == PAGE1 | PAGE2
+    assert reload(world.alpha, source).poll_cursor == {"since_id": newest}
+    with tenancy.tenant_context(world.alpha):
+        post = Mention.objects.select_related("author").get(external_id=newest)
+        reply = Mention.objects.get(external_id="2031443133199286404")
+        long = Mention.objects.get(external_id="2031440247518134311")
+        hashtags = Mention.objects.get(external_id="2031436170654646530")
+        orphan = Mention.objects.get(external_id="2031434912363446299")
+    assert post.text.startswith("Ziek geworden van het zuurdesembrood van @BakkerijAlpha.")
+    assert post.url == f"https://x.com/jeroen_v/status/{newest}"
+    assert post.posted_at.isoformat() == "2026-03-10T18:55:01+00:00"
+    assert (post.author.handle, post.author.display_name, post.author.followers) == (
+        "jeroen_v",
+        "Jeroen V.",
+        1840,
+    )
+    assert (post.platform, post.language, post.thread_id, post.parent_id) == ("x", "nl", newest, "")
+    assert (post.likes, post.shares, post.comments, post.views) == (12, 32, 4, 5412)
+    assert (reply.thread_id, reply.parent_id) == ("2031440247518134311", "2031440247518134311")
+    assert long.text.endswith("Hoeveel mensen moeten er nog ziek worden?")  # the whole note
+    assert hashtags.language == ""  # "qht": hashtags only
+    assert orphan.author is None  # X could not expand a suspended author
+    assert orphan.url == "https://x.com/i/web/status/2031434912363446299"
+    assert orphan.raw == {"data": body("search-page2.json")["data"][1]}
+
+    second = poll(world.alpha, source)
+    assert (second.pages, second.accepted, second.duplicates) == (1, 2, 0)
+    assert stored(world.alpha) == PAGE1 | PAGE2 | LATER
+    assert poll(world.alpha, source).accepted == 0
+    x_api.check_assertions()
+    with tenancy.tenant_context(world.bravo):
+        assert not Mention.objects.exists()
+
+
+def test_a_restart_mid_pass_resumes_with_the_token_and_leaves_no_gap(world, x_api):
+    x_api.expect_ordered_request(SEARCH, query_string=search()).respond_with_json(
+        body("search-page1.json")
+    )
+    x_api.expect_ordered_request(SEARCH, query_string=search(next_token=NEXT)).respond_with_json(
+        body("search-page2.json")
+    )
+    # posts made during the pass are newer than its first page: the next pass takes them
+    x_api.expect_ordered_request(
+        SEARCH, query_string=search(since_id="2031443724596150321")
+    ).respond_with_json(body("search-later.json"))
+    source = x_source(world.alpha)
+
+    first = poll(world.alpha, source, max_pages=1)  # the worker stops after one page
+    assert (first.pages, first.accepted) == (1, 3)
+    assert stored(world.alpha) == PAGE1
+    assert reload(world.alpha, source).poll_cursor == {
+        "pass": {
+            "next_token": NEXT,
+            "newest_id": "2031443724596150321",
+            "oldest_id": "2031440247518134311",
+        }
+    }
+    resumed = poll(world.alpha, source)
+    assert (resumed.pages, resumed.accepted, resumed.duplicates) == (1, 2, 0)
+    assert stored(world.alpha) == PAGE1 | PAGE2
+    assert poll(world.alpha, source).accepted == 2
+    assert stored(world.alpha) == PAGE1 | PAGE2 | LATER
+    x_api.check_assertions()
+
+
+def test_a_429_waits_for_the_reset_and_loses_nothing(world, x_api):
+    reset = int(time.time()) + 300
+    x_api.expect_ordered_request(SEARCH, query_string=search()).respond_with_json(
+        body("search-page1.json")
+    )
+    x_api.expect_ordered_request(
+        SEARCH, query_string=search(next_token=NEXT)
+    ).respond_with_response(recorded("error-rate-limited.json", reset=reset))
+    x_api.expect_ordered_request(SEARCH, query_string=search(next_token=NEXT)).respond_with_json(
+        body("search-page2.json")
+    )
+    source = x_source(world.alpha)
+
+    before = timezone.now()
+    limited = poll(world.alpha, source)
+    assert (limited.pages, limited.accepted) == (1, 3)
+    assert limited.error.startswith("X rate limit reached: Too Many Requests (retry after")
+    source = reload(world.alpha, source)
+    assert (source.last_error, source.poll_failures) == (limited.error, 1)
+    assert (
+        before + timedelta(seconds=290)
+        < next_poll(world.alpha, source)
+        < before + timedelta(seconds=310)
+    )
+    with tenancy.tenant_context(world.alpha):
+        assert sources_due(client=world.alpha) == []
+
+    resumed = poll(world.alpha, source)  # after the reset
+    assert (resumed.pages, resumed.accepted, resumed.duplicates, resumed.error) == (1, 2, 0, "")
+    assert stored(world.alpha) == PAGE1 | PAGE2
+    assert reload(world.alpha, source).poll_failures == 0
+    x_api.check_assertions()
+
+
+def test_an_expired_next_token_continues_below_the_oldest_stored_post(world, x_api):
+    x_api.expect_ordered_request(SEARCH, query_string=search()).respond_with_json(
+        body("search-page1.json")
+    )
+    x_api.expect_ordered_request(
+        SEARCH, query_string=search(next_token=NEXT)
+    ).respond_with_response(recorded("error-invalid-next-token.json"))
+    x_api.expect_ordered_request(
+        SEARCH, query_string=search(until_id="2031440247518134311")
+    ).respond_with_json(body("search-page2.json"))
+    source = x_source(world.alpha)
+    assert poll(world.alpha, source, max_pages=1).accepted == 3
+    # days later: X no longer knows the token
+    resumed = poll(world.alpha, source)
+    assert (resumed.accepted, resumed.duplicates, resumed.error) == (2, 0, "")
+    assert stored(world.alpha) == PAGE1 | PAGE2
+    assert reload(world.alpha, source).poll_cursor == {"since_id": "2031443724596150321"}
+    x_api.check_assertions()
+
+
+def test_a_since_id_older_than_seven_days_is_dropped_not_stuck(world, x_api):
+    stale = "2028800000000000000"
+    x_api.expect_ordered_request(SEARCH, query_string=search(since_id=stale)).respond_with_response(
+        recorded("error-since-id-too-old.json")
+    )
+    x_api.expect_ordered_request(SEARCH, query_string=search()).respond_with_json(
+        body("search-later.json")
+    )
+    source = x_source(world.alpha)
+    with tenancy.tenant_context(world.alpha):
+        Source.objects.filter(pk=source.pk).update(poll_cursor={"since_id": stale})
+    result = poll(world.alpha, source)  # a source paused for a week and more
+    assert (result.accepted, result.error) == (2, "")
+    assert reload(world.alpha, source).poll_cursor == {"since_id": "2031446614471606330"}
+
+
+def test_refused_tokens_and_queries_are_health_errors_in_xs_words(world, x_api):
+    x_api.expect_request(SEARCH, headers=bearer("revoked")).respond_with_response(
+        recorded("error-unauthorized.json")
+    )
+    x_api.expect_request(
+        SEARCH, query_string=search(query="(bakkerij alpha")
+    ).respond_with_response(recorded("error-invalid-query.json"))
+    revoked = x_source(world.alpha, credentials={"bearer_token": "revoked"})
+    result = poll(world.alpha, revoked)
+    assert result.error == (
+        "X refused the credentials (401): Unauthorized. Set new credentials on the source."
+    )
+    assert next_poll(world.alpha, revoked) > timezone.now() + timedelta(minutes=55)
+
+    broken = x_source(world.alpha, name="typo", settings={"query": "(bakkerij alpha"})
+    result = poll(world.alpha, broken)
+    assert result.error == (
+        "X refused the search (400): There were errors processing your request: "
+        "missing close paren (at position 1)"
+    )
+    assert reload(world.alpha, broken).last_error == result.error
+    assert reload(world.alpha, broken).poll_cursor == {}
+    assert stored(world.alpha) == set()
+
+
+def test_test_connection_searches_ten_posts_and_says_what_is_wrong(world, x_api):
+    x_api.expect_request(
+        SEARCH, query_string=search(max_results="10"), headers=bearer()
+    ).respond_with_json(body("search-page1.json"), headers={"x-rate-limit-remaining": "449"})
+    x_api.expect_request(SEARCH, headers=bearer("revoked")).respond_with_response(
+        recorded("error-unauthorized.json")
+    )
+    good = x_source(world.alpha)
+    revoked = x_source(world.alpha, name="old token", credentials={"bearer_token": "revoked"})
+    empty = x_source(world.alpha, name="empty", settings={}, credentials={})
+    with tenancy.tenant_context(world.alpha):
+        check = source_test_connection(client=world.alpha, source=good)
+        assert check.ok is True
+        assert check.message == (
+            "X accepts the bearer token; the query finds 3 posts on a first page of 10 from "
+            "the last seven days."
+        )
+        assert check.details == {"first_page": 3, "requests_left_in_window": 449}
+        refused = source_test_connection(client=world.alpha, source=revoked)
+        assert (refused.ok, refused.details) == (False, {"kind": "auth"})
+        assert "refused the credentials (401): Unauthorized" in refused.message
+        missing = source_test_connection(client=world.alpha, source=empty)
+        assert missing.message.startswith("Missing setting 'query' (an X search query")
+        assert "credential 'bearer_token'" in missing.message
+        assert not Mention.objects.exists()  # a test stores nothing
+
+
+def test_queries_are_built_from_keywords_and_hashtags():
+    assert search_query({"query": "from:BakkerijAlpha"}) == "from:BakkerijAlpha"
+    assert search_query({"keywords": "alpha bakery, alphabakery"}) == (
+        '("alpha bakery" OR alphabakery) -is:retweet'
+    )
+    assert search_query({"hashtag": "#alphabakery"}) == "#alphabakery -is:retweet"
+    assert search_query({}) == ""
+    assert XRecentSearch().base_url == "https://api.x.com"

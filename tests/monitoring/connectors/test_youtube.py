@@ -1,0 +1,370 @@
+"""YouTube: the real polling service against recorded YouTube Data API v3 responses served
+locally: comment threads page by page, a walk resumed after a restart or a spent quota with no
+gap and no duplicate, refused keys and tokens, disabled comments, search, test connection, and
+the other brand kept apart."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core.cache import cache
+from django.utils import timezone
+
+from clients import tenancy
+from monitoring.connectors.youtube import quota_reset_in
+from monitoring.models import Mention, Source
+from monitoring.services.polling import source_poll, source_test_connection, sources_due
+from tests.monitoring.factories import make_source
+
+pytestmark = pytest.mark.django_db
+
+DATA = Path(__file__).parent.parent / "data" / "connectors" / "youtube"
+THREADS = "/youtube/v3/commentThreads"
+CHANNEL = "UC4lphaB4keryNL0q8Xy2Zw1"
+KEY = "AIzaSyD-alpha-test-key"
+PAGE2 = "QURTSl9pM3BhZ2UyX3Rva2Vu"
+FIRST_PAGE = {"UgzAlpha0001", "UgzAlpha0001.9zReply0001", "UgzAlpha0002", "UgzAlpha0003"}
+SECOND_PAGE = {"UgzAlpha0004", "UgzAlpha0005"}
+
+
+@pytest.fixture(autouse=True)
+def _fresh_budgets():
+    """Rate budgets are counted in the cache per window: each test starts with full ones."""
+    cache.clear()
+
+
+@pytest.fixture
+def youtube(settings, httpserver):  # type: ignore[no-untyped-def]
+    settings.CONNECTOR_BASE_URLS = {"youtubecomments": httpserver.url_for("")}
+    return httpserver
+
+
+def body(name: str) -> Any:
+    return json.loads((DATA / name).read_text())
+
+
+def threads(**params: str) -> dict[str, str]:
+    """The query of a commentThreads request on the brand's channel."""
+    return {
+        "part": "snippet,replies",
+        "allThreadsRelatedToChannelId": CHANNEL,
+        "order": "time",
+        "maxResults": "100",
+        "textFormat": "plainText",
+        "key": KEY,
+    } | params
+
+
+def comments_source(client, settings=None, credentials=None) -> Source:  # type: ignore[no-untyped-def]
+    return make_source(
+        client,
+        name="Comments on our videos",
+        platform="youtube",
+        kind="owned",
+        pull=True,
+        settings=settings or {"channel_id": CHANNEL, "since": "2026-03-01T00:00:00Z"},
+        credentials=credentials or {"api_key": KEY},
+    )
+
+
+def poll(client, source: Source, **options):  # type: ignore[no-untyped-def]
+    with tenancy.tenant_context(client):
+        return source_poll(client=client, source_id=source.pk, **options)
+
+
+def reload(client, source: Source) -> Source:
+    with tenancy.tenant_context(client):
+        return Source.objects.get(pk=source.pk)
+
+
+def next_poll(client, source: Source) -> datetime:  # type: ignore[no-untyped-def]
+    at = reload(client, source).next_poll_at
+    assert at is not None
+    return at
+
+
+def stored(client) -> set[str]:  # type: ignore[no-untyped-def]
+    with tenancy.tenant_context(client):
+        return set(Mention.objects.values_list("external_id", flat=True))
+
+
+def test_comments_are_read_page_by_page_then_only_what_is_new(world, youtube):
+    youtube.expect_ordered_request(THREADS, query_string=threads()).respond_with_json(
+        body("comment-threads-page1.json")
+    )
+    youtube.expect_ordered_request(
+        THREADS, query_string=threads(pageToken=PAGE2)
+    ).respond_with_json(body("comment-threads-page2.json"))
+    # the next poll: its listing has a next page, but reaches what was read before on page 1
+    youtube.expect_ordered_request(THREADS, query_string=threads()).respond_with_json(
+        body("comment-threads-later.json")
+    )
+    source = comments_source(world.alpha)
+
+    first = poll(world.alpha, source)
+    assert (first.pages, first.accepted, first.duplicates, first.error) == (2, 6, 0, "")
+    assert stored(world.alpha) == FIRST_PAGE | SECOND_PAGE
+    with tenancy.tenant_context(world.alpha):
+        top = Mention.objects.select_related("author").get(external_id="UgzAlpha0001")
+        reply = Mention.objects.get(external_id="UgzAlpha0001.9zReply0001")
+    assert top.text == "Ik werd ziek van jullie zuurdesembrood. Wat is er aan de hand?"
+    assert (top.platform, top.thread_id, top.parent_id) == ("youtube", "aLpHaVid001", "")
+    assert (top.likes, top.comments) == (14, 1)
+    assert top.posted_at.isoformat() == "2026-03-03T18:40:00+00:00"
+    assert top.url == "https://www.youtube.com/watch?v=aLpHaVid001&lc=UgzAlpha0001"
+    assert (top.author.handle, top.author.display_name) == ("UCjeroenV0000000000000aa", "@jeroen_v")
+    assert (reply.thread_id, reply.parent_id) == ("aLpHaVid001", "UgzAlpha0001")
+    cursor = reload(world.alpha, source).poll_cursor
+    assert "walk" not in cursor
+    assert cursor["targets"][f"channel:{CHANNEL}"]["since"] == "2026-03-03T18:40:00+00:00"
+
+    # new threads, a late-listed one within the overlap and a new reply; nothing twice
+    second = poll(world.alpha, source)
+    assert (second.pages, second.accepted, second.duplicates, second.error) == (1, 3, 0, "")
+    assert stored(world.alpha) == FIRST_PAGE | SECOND_PAGE | {
+        "UgzAlpha0006",
+        "UgzAlpha0007",
+        "UgzAlpha0001.9zReply0002",
+    }
+    youtube.check_assertions()
+    assert stored(world.bravo) == set()
+
+
+def test_a_restart_resumes_at_the_saved_page_token(world, youtube):
+    youtube.expect_ordered_request(THREADS, query_string=threads()).respond_with_json(
+        body("comment-threads-page1.json")
+    )
+    youtube.expect_ordered_request(
+        THREADS, query_string=threads(pageToken=PAGE2)
+    ).respond_with_json(body("comment-threads-page2.json"))
+    source = comments_source(world.alpha)
+
+    # the worker stops after one page (as one killed between pages would)
+    first = poll(world.alpha, source, max_pages=1)
+    assert (first.pages, first.accepted) == (1, 4)
+    walk = reload(world.alpha, source).poll_cursor["walk"]
+    assert walk == {
+        "target": f"channel:{CHANNEL}",
+        "token": PAGE2,
+        "top": "2026-03-03T18:40:00+00:00",
+    }
+    second = poll(world.alpha, source)
+    assert (second.pages, second.accepted, second.duplicates) == (1, 2, 0)
+    assert stored(world.alpha) == FIRST_PAGE | SECOND_PAGE
+    youtube.check_assertions()
+
+
+def test_a_page_token_youtube_no_longer_accepts_restarts_the_walk_without_duplicates(
+    world, youtube
+):
+    youtube.expect_ordered_request(THREADS, query_string=threads()).respond_with_json(
+        body("comment-threads-page1.json")
+    )
+    youtube.expect_ordered_request(
+        THREADS, query_string=threads(pageToken=PAGE2)
+    ).respond_with_json(body("error-invalid-page-token.json"), status=400)
+    youtube.expect_ordered_request(THREADS, query_string=threads()).respond_with_json(
+        body("comment-threads-page1.json")
+    )
+    youtube.expect_ordered_request(
+        THREADS, query_string=threads(pageToken=PAGE2)
+    ).respond_with_json(body("comment-threads-page2.json"))
+    source = comments_source(world.alpha)
+    assert poll(world.alpha, source, max_pages=1).accepted == 4
+
+    again = poll(world.alpha, source)
+    # page 1 was read again, but what it had handed over is not handed over twice
+    assert (again.accepted, again.duplicates, again.error) == (2, 0, "")
+    assert stored(world.alpha) == FIRST_PAGE | SECOND_PAGE
+    youtube.check_assertions()
+
+
+def test_a_spent_quota_waits_for_midnight_pacific_and_loses_nothing(world, youtube):
+    youtube.expect_ordered_request(THREADS, query_string=threads()).respond_with_json(
+        body("comment-threads-page1.json")
+    )
+    youtube.expect_ordered_request(
+        THREADS, query_string=threads(pageToken=PAGE2)
+    ).respond_with_json(
+        body("error-quota-exceeded.json"),
+        status=403,
+        headers={"Vary": "Origin, X-Origin, Referer", "Server": "scaffolding on HTTPServer2"},
+    )
+    youtube.expect_ordered_request(
+        THREADS, query_string=threads(pageToken=PAGE2)
+    ).respond_with_json(body("comment-threads-page2.json"))
+    source = comments_source(world.alpha)
+
+    before = timezone.now()
+    result = poll(world.alpha, source)
+    assert (result.pages, result.accepted) == (1, 4)
+    assert result.error.startswith(
+        "YouTube quota for today is spent (403): The request cannot be completed because you "
+        "have exceeded your quota. Google resets it at midnight Pacific time"
+    )
+    source = reload(world.alpha, source)
+    assert source.last_error == result.error and source.poll_failures == 1
+    reset = before + timedelta(seconds=quota_reset_in(before))
+    assert abs((next_poll(world.alpha, source) - reset).total_seconds()) < 5
+    with tenancy.tenant_context(world.alpha):
+        assert sources_due(client=world.alpha) == []  # not before Google resets the quota
+
+    # after the reset: the walk goes on where it stopped
+    after = poll(world.alpha, source)
+    assert (after.accepted, after.duplicates, after.error) == (2, 0, "")
+    assert stored(world.alpha) == FIRST_PAGE | SECOND_PAGE
+    assert reload(world.alpha, source).poll_failures == 0
+    youtube.check_assertions()
+
+
+def test_a_refused_key_or_expired_token_is_a_health_error(world, youtube):
+    youtube.expect_request(THREADS, query_string=threads()).respond_with_json(
+        body("error-key-invalid.json"), status=400
+    )
+    source = comments_source(world.alpha)
+    result = poll(world.alpha, source)
+    assert result.error == (
+        "YouTube refused the credentials (400): API key not valid. Please pass a valid API key. "
+        "Set new credentials on the source."
+    )
+    assert next_poll(world.alpha, source) > timezone.now() + timedelta(minutes=55)
+
+    youtube.clear()
+    params = threads()
+    del params["key"]  # a token is sent as a bearer, without the key
+    youtube.expect_request(
+        THREADS, query_string=params, headers={"Authorization": "Bearer ya29.expired"}
+    ).respond_with_json(
+        body("error-invalid-credentials.json"),
+        status=401,
+        headers={"WWW-Authenticate": 'Bearer realm="https://accounts.google.com/"'},
+    )
+    by_token = comments_source(world.alpha, credentials={"access_token": "ya29.expired"})
+    result = poll(world.alpha, by_token)
+    assert result.error.startswith(
+        "YouTube refused the credentials (401): Request had invalid authentication credentials"
+    )
+    assert reload(world.alpha, by_token).last_error == result.error
+    assert stored(world.alpha) == set()
+
+
+def test_disabled_comments_on_one_video_do_not_stop_the_others(world, youtube):
+    def video(video_id: str) -> dict[str, str]:
+        params = threads(videoId=video_id)
+        del params["allThreadsRelatedToChannelId"]
+        return params
+
+    youtube.expect_ordered_request(THREADS, query_string=video("aLpHaVid003")).respond_with_json(
+        body("error-comments-disabled.json"), status=403
+    )
+    youtube.expect_ordered_request(THREADS, query_string=video("aLpHaVid002")).respond_with_json(
+        body("comment-threads-video2.json")
+    )
+    source = comments_source(
+        world.alpha,
+        settings={"video_ids": ["aLpHaVid003", "aLpHaVid002"], "since": "2026-03-01T00:00:00Z"},
+    )
+    result = poll(world.alpha, source)
+    assert (result.accepted, result.error) == (1, "")
+    assert stored(world.alpha) == {"UgzAlpha0101"}
+    cursor = reload(world.alpha, source).poll_cursor
+    assert set(cursor["targets"]) == {"video:aLpHaVid002"} and "walk" not in cursor
+    youtube.check_assertions()
+
+
+def test_search_turns_videos_into_mentions_and_runs_once_an_hour(world, youtube):
+    search = {
+        "part": "snippet",
+        "q": "bakkerij alpha",
+        "type": "video",
+        "order": "date",
+        "maxResults": "50",
+        "publishedAfter": "2026-03-02T23:00:00Z",  # `since` less the hour YouTube may lag
+        "key": KEY,
+    }
+    youtube.expect_ordered_request("/youtube/v3/search", query_string=search).respond_with_json(
+        body("search-page1.json")
+    )
+    youtube.expect_ordered_request(
+        "/youtube/v3/search", query_string=search | {"pageToken": "CDIQAA"}
+    ).respond_with_json(body("search-page2.json"))
+    source = make_source(
+        world.alpha,
+        name="YouTube search",
+        platform="youtube",
+        kind="keyword",
+        pull=True,
+        settings={"query": "bakkerij alpha", "since": "2026-03-03T00:00:00Z"},
+        credentials={"api_key": KEY},
+    )
+    result = poll(world.alpha, source)
+    assert (result.pages, result.accepted, result.error) == (2, 3, "")
+    assert stored(world.alpha) == {"nEwSvid0001", "vLoGvid0002", "rEviEwvid03"}
+    with tenancy.tenant_context(world.alpha):
+        vlog = Mention.objects.select_related("author").get(external_id="vLoGvid0002")
+    assert vlog.text == "Ik test het brood van Bakkerij Alpha & dit gebeurde"
+    assert vlog.url == "https://www.youtube.com/watch?v=vLoGvid0002"
+    assert vlog.author.display_name == "Broodvlogger"
+    # 100 quota units a page: the next search waits an hour, and sends nothing before
+    assert poll(world.alpha, source).accepted == 0
+    assert len(youtube.log) == 2
+    youtube.check_assertions()
+
+
+def test_test_connection_reads_the_channel_and_says_what_is_wrong(world, youtube):
+    youtube.expect_ordered_request(
+        "/youtube/v3/channels", query_string={"part": "snippet", "id": CHANNEL, "key": KEY}
+    ).respond_with_json(body("channels.json"))
+    youtube.expect_ordered_request("/youtube/v3/channels").respond_with_json(
+        body("channels-none.json")
+    )
+    youtube.expect_ordered_request("/youtube/v3/channels").respond_with_json(
+        body("error-quota-exceeded.json"), status=403
+    )
+    source = comments_source(world.alpha)
+    with tenancy.tenant_context(world.alpha):
+        good = source_test_connection(client=world.alpha, source=source)
+        assert (good.ok, good.message) == (
+            True,
+            "YouTube answered: the comments on channel 'Bakkerij Alpha' are readable.",
+        )
+        gone = source_test_connection(client=world.alpha, source=source)
+        assert (gone.ok, gone.message) == (False, f"YouTube has no channel '{CHANNEL}'.")
+        spent = source_test_connection(client=world.alpha, source=source)
+        assert spent.ok is False and spent.details == {"kind": "rate_limited"}
+        assert "quota for today is spent" in spent.message
+        bare = Source(platform="youtube", kind="owned", pull=True, settings={})
+        missing = source_test_connection(client=world.alpha, source=bare)
+        assert missing.ok is False
+        assert (
+            "setting 'channel_id'" in missing.message and "credential 'api_key'" in missing.message
+        )
+        assert not Mention.objects.exists()  # a test stores nothing
+    youtube.check_assertions()
+
+
+def test_an_empty_channel_stores_nothing_and_the_other_brand_sees_nothing(world, youtube):
+    youtube.expect_request(THREADS, query_string=threads()).respond_with_json(
+        body("comment-threads-page1.json")
+    )
+    youtube.expect_request(THREADS, query_string=threads(key="AIza-bravo")).respond_with_json(
+        body("comment-threads-empty.json")
+    )
+    alpha = comments_source(world.alpha, settings={"channel_id": CHANNEL, "since": "2026-03-03"})
+    bravo = comments_source(
+        world.bravo,
+        settings={"channel_id": CHANNEL, "since": "2026-03-03"},
+        credentials={"api_key": "AIza-bravo"},
+    )
+    assert poll(world.bravo, bravo).accepted == 0
+    assert reload(world.bravo, bravo).poll_cursor["targets"][f"channel:{CHANNEL}"] == {
+        "since": "2026-03-03T00:00:00+00:00",
+        "seen": {},
+    }
+    assert poll(world.alpha, alpha, max_pages=1).accepted == 4
+    assert stored(world.bravo) == set()
+    assert stored(world.alpha) == FIRST_PAGE
