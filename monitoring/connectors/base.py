@@ -11,17 +11,24 @@ the last stored page ended: no gap, and no duplicate (ingestion is idempotent an
 Failures are exceptions carrying the platform's own message, worded for the person who reads
 the source's health: `RateLimited` (429, with the platform's Retry-After), `AuthFailed` (401/403:
 a token expired or was revoked), `TemporaryError` (5xx, timeouts: back off and retry) and
-`ConnectorError` (any other refusal, such as a malformed query).
+`ConnectorError` (any other refusal, such as a malformed query). `Http` maps a response to one of
+these by its status; a platform that says more in the body (a spent quota in a 403, an error in
+a 200) passes `Http.request` a `refusal` hook that reads it.
+
+Also here, for the connectors that need them: `NewestFirst` (one pass down a newest-first
+listing, resumable), `Tokens` (access tokens held in the worker's memory) and time helpers.
 """
 
 from __future__ import annotations
 
 import email.utils
+import hashlib
 import time
 from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import Any, ClassVar
+from datetime import UTC, datetime, timedelta
+from typing import Any, ClassVar, TypeVar
 
 import httpx
 
@@ -92,16 +99,33 @@ def retry_after_seconds(headers: httpx.Headers, default: float = 60.0) -> float:
             try:
                 number = float(value)
             except ValueError:
-                try:  # an ISO 8601 time (Mastodon)
-                    reset = datetime.fromisoformat(value.replace("Z", "+00:00"))
-                except ValueError:
+                wait = seconds_until(value)  # an ISO 8601 time (Mastodon)
+                if wait is None:
                     continue
-                if reset.tzinfo is None:
-                    reset = reset.replace(tzinfo=UTC)
-                return max(0.0, (reset - datetime.now(UTC)).total_seconds())
+                return wait
             # an epoch time, or seconds left
             return max(0.0, number - time.time()) if number > 1_000_000_000 else number
     return default
+
+
+def seconds_until(value: str, now: datetime | None = None) -> float | None:
+    """Seconds from `now` until an ISO 8601 time (without a zone: UTC), at least 0; None when
+    `value` is not one."""
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return max(0.0, (moment - (now or datetime.now(UTC))).total_seconds())
+
+
+def json_or_none(response: httpx.Response) -> Any:
+    """The response's JSON, or None when its body is not JSON (an HTML error page, nothing)."""
+    try:
+        return response.json()
+    except ValueError:
+        return None
 
 
 def platform_message(response: httpx.Response) -> str:
@@ -112,6 +136,13 @@ def platform_message(response: httpx.Response) -> str:
         text = response.text.strip()
         return text[:200] if text else response.reason_phrase
     if isinstance(body, dict):
+        errors = body.get("errors")
+        errors = [e for e in errors if isinstance(e, dict)] if isinstance(errors, list) else []
+        # Before `detail`: X's detail is generic ("One or more parameters to your request was
+        # invalid."), its errors say which parameter and why.
+        said = [str(e.get("message") or e.get("detail") or "") for e in errors]
+        if any(said):
+            return " ".join(s for s in said if s)
         for key in ("detail", "message", "error_description", "title"):
             if isinstance(body.get(key), str) and body[key]:
                 return str(body[key])
@@ -120,11 +151,13 @@ def platform_message(response: httpx.Response) -> str:
             return str(error.get("message") or error.get("code") or error)
         if isinstance(error, str) and error:
             return error
-        errors = body.get("errors")
-        if isinstance(errors, list) and errors and isinstance(errors[0], dict):
-            first = errors[0]
-            return str(first.get("message") or first.get("detail") or first)
+        if errors:
+            return str(errors[0])
     return response.reason_phrase
+
+
+# Reads a response before `Http` maps it by status: the error to raise instead, or None.
+Refusal = Callable[[httpx.Response], ConnectorError | None]
 
 
 class Http:
@@ -136,13 +169,22 @@ class Http:
             timeout=TIMEOUT, headers={"User-Agent": USER_AGENT}, follow_redirects=True
         )
 
-    def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+    def request(
+        self, method: str, url: str, *, refusal: Refusal | None = None, **kwargs: Any
+    ) -> httpx.Response:
+        """The response, or a connector error. `refusal`, when given, reads every response
+        first (the connector's knowledge of its platform's error bodies) and returns the error
+        to raise, or None for the usual mapping by status."""
         try:
             response = self.client.request(method, url, **kwargs)
         except httpx.TimeoutException as exc:
             raise TemporaryError(f"{self.name} did not answer in time ({exc}).") from exc
         except httpx.HTTPError as exc:
             raise TemporaryError(f"{self.name} could not be reached: {exc}.") from exc
+        if refusal is not None:
+            error = refusal(response)
+            if error is not None:
+                raise error
         status = response.status_code
         if status == 429:
             wait = retry_after_seconds(response.headers)
@@ -177,11 +219,11 @@ class Http:
             )
         return response
 
-    def get(self, url: str, **kwargs: Any) -> httpx.Response:
-        return self.request("GET", url, **kwargs)
+    def get(self, url: str, *, refusal: Refusal | None = None, **kwargs: Any) -> httpx.Response:
+        return self.request("GET", url, refusal=refusal, **kwargs)
 
-    def post(self, url: str, **kwargs: Any) -> httpx.Response:
-        return self.request("POST", url, **kwargs)
+    def post(self, url: str, *, refusal: Refusal | None = None, **kwargs: Any) -> httpx.Response:
+        return self.request("POST", url, refusal=refusal, **kwargs)
 
     def json(self, response: httpx.Response) -> Any:
         try:
@@ -209,6 +251,14 @@ class PullConnector(ABC):
 
     def __init__(self, base_url: str | None = None) -> None:
         self.base_url = (base_url or self.default_base_url).rstrip("/")
+
+    def second_host(self, given: str | None, default: str) -> str:
+        """The root of another host the connector talks to (a token or sign-in server): as
+        given; else `default` beside the default API root; else the API root itself (a test
+        server or a proxy that serves both)."""
+        if given:
+            return given.rstrip("/")
+        return default if self.base_url == self.default_base_url else self.base_url
 
     def missing(self, settings: dict[str, Any], credentials: dict[str, Any]) -> list[str]:
         """What the source lacks, in words; empty when it can be polled."""
@@ -244,3 +294,137 @@ class PullConnector(ABC):
             message=f"{self.name} answered: {len(page.items)} mentions on the first page.",
             details={"first_page": len(page.items)},
         )
+
+
+# -- time ---------------------------------------------------------------------------------------
+
+
+def utcnow() -> datetime:
+    """Now, in UTC (connectors import it, so tests can fix a connector's clock)."""
+    return datetime.now(UTC)
+
+
+def until_midnight_utc(now: datetime) -> float:
+    """Seconds until the next midnight UTC, when daily limits reset, and a minute's margin."""
+    midnight = datetime(now.year, now.month, now.day, tzinfo=UTC) + timedelta(days=1)
+    return (midnight - now).total_seconds() + 60
+
+
+def setting_time(settings: dict[str, Any], key: str = "since") -> datetime | None:
+    """A time the source's settings give (ISO 8601; without a zone, UTC); None when unset."""
+    if not settings.get(key):
+        return None
+    moment = datetime.fromisoformat(str(settings[key]).replace("Z", "+00:00"))
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def words(value: Any) -> list[str]:
+    """A setting that lists words: a list, or one comma-separated string."""
+    if isinstance(value, str):
+        value = value.split(",")
+    if not isinstance(value, list | tuple):
+        return []
+    return [str(v).strip() for v in value if str(v).strip()]
+
+
+# -- access tokens --------------------------------------------------------------------------------
+
+
+class Tokens:
+    """Access tokens this worker process holds until they expire, by a digest of what they were
+    issued for (the token URL and the credentials, so brands never share one). Never in a
+    cursor: cursors are stored as plain JSON, and a token is a secret."""
+
+    def __init__(self) -> None:
+        self._held: dict[str, tuple[str, float]] = {}
+
+    @staticmethod
+    def key(*parts: Any) -> str:
+        return hashlib.sha256("\n".join(map(str, parts)).encode()).hexdigest()
+
+    def get(self, key: str) -> str | None:
+        """The token held for `key`, unless it has expired."""
+        held = self._held.get(key)
+        return held[0] if held and held[1] > time.time() else None
+
+    def put(self, key: str, token: str, lifetime: float) -> None:
+        self._held[key] = (token, time.time() + lifetime)
+
+    def clear(self) -> None:
+        self._held.clear()
+
+
+# -- a newest-first pass ----------------------------------------------------------------------
+
+Entry = TypeVar("Entry")
+
+
+class NewestFirst:
+    """One pass down a listing that comes newest first, with an opaque position for the older
+    rest and no since-parameter to trust (a removed post, a lagging search index).
+
+    A pass pages down from the newest entry until it reaches entries older than `mark` (the
+    newest entry time of the last finished pass) less `overlap`, the platform's indexing lag;
+    `seen` keeps the keys of that overlap and of the pass, so an entry listed late, or pushed
+    onto the next page by new ones, is handed over once. Mid-pass the cursor keeps `pass`: the
+    platform's position of the next page and the pass's newest time (`top`). A restart resumes
+    at the position; entries created during a pass are newer than its first page and the next
+    pass takes them; only a finished pass moves `mark`.
+
+    Cursor: {"mark": float, "seen": {key: time}, "pass": {<position>, "top": float}}, times in
+    seconds since the epoch."""
+
+    def __init__(self, cursor: dict[str, Any], *, overlap: float, keep: int) -> None:
+        self.mark: float | None = cursor.get("mark")
+        self.seen: dict[str, float] = dict(cursor.get("seen") or {})
+        self.pending: dict[str, Any] = dict(cursor.get("pass") or {})
+        self.overlap = overlap
+        self.keep = keep
+        self.floor = None if self.mark is None else self.mark - overlap
+        self.top: float | None = self.pending.get("top")
+        self.listed = False
+        self.reached = False
+
+    def fresh(
+        self, entries: Sequence[Entry], *, key: Callable[[Entry], str], at: Callable[[Entry], float]
+    ) -> list[Entry]:
+        """The entries of this page not handed over before, in order, up to the first one older
+        than the floor (`reached`: what follows was handed over by an earlier pass)."""
+        self.listed = bool(entries)
+        fresh: list[Entry] = []
+        for entry in entries:
+            moment = at(entry)
+            if self.floor is not None and moment < self.floor:
+                self.reached = True
+                break
+            self.top = moment if self.top is None else max(self.top, moment)
+            name = key(entry)
+            if name in self.seen:
+                continue
+            self.seen[name] = moment
+            fresh.append(entry)
+        return fresh
+
+    def goes_on(self, position: Any) -> bool:
+        """Whether the pass continues after this page: the platform gave the position of a next
+        page, this one listed something, and it did not reach the floor."""
+        return bool(position) and self.listed and not self.reached
+
+    def cursor(self, position: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The cursor after this page: mid-pass, with the `position` of the next page; without
+        one, the pass is finished and `mark` moves up to its newest time."""
+        if position is not None:
+            pending = {k: v for k, v in (position | {"top": self.top}).items() if v is not None}
+            cursor: dict[str, Any] = {"seen": self._recent(None), "pass": pending}
+            return cursor if self.mark is None else {"mark": self.mark, **cursor}
+        marks = [m for m in (self.mark, self.top) if m is not None]
+        if not marks:
+            return {}
+        mark = max(marks)
+        return {"mark": mark, "seen": self._recent(mark - self.overlap)}
+
+    def _recent(self, floor: float | None) -> dict[str, float]:
+        """The keys worth remembering: at or after `floor`, the newest `keep` of them."""
+        kept = [(t, k) for k, t in self.seen.items() if floor is None or t >= floor]
+        kept.sort(reverse=True)
+        return {k: t for t, k in kept[: self.keep]}

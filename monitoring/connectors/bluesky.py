@@ -8,30 +8,24 @@ which passes app.bsky calls on to the AppView. A configured `base_url` (a proxy,
 serves both.
 
 Sessions: createSession allows 30 sign-ins per 5 minutes and 300 a day per account, fewer than
-a poll every two minutes needs, so the access token is kept in this worker process's memory for
-SESSION_SECONDS (it lives about two hours), keyed by the credentials, and never in the cursor
-(stored as plain JSON). An expired or refused session signs in again once.
+a poll every two minutes needs, so the access token is kept in this worker process's memory
+(base.Tokens) for SESSION_SECONDS (it lives about two hours), never in the cursor. An expired
+or refused session signs in again once.
 
 Follower counts are not in search results: one `app.bsky.actor.getProfiles` per 25 authors of
 a page adds them (reach matters to detection). Should that fail for a reason other than a rate
 limit or refused credentials, the page is stored without them rather than held back.
 
-Cursor: results come newest first with an opaque `cursor` for the older rest. A pass pages down
-until it reaches posts older than `mark` (the newest post time of the last finished pass) less
-OVERLAP, and asks the server for no older ones (`since`); `seen` keeps the uris of the overlap
-and of the pass, so a post is handed over once even when new posts shift the pages. Mid-pass the
-cursor keeps `pass` (the page cursor, the pass's newest post time and its `since`); a restart
-resumes there, and only a finished pass moves `mark`.
+Cursor: results come newest first with an opaque `cursor` for the older rest: a pass is a
+base.NewestFirst over the posts' sort times, with OVERLAP, and the search `cursor` as the
+position of the next page. The pass also asks the server for no posts older than its floor
+(`since`, kept in `pass`).
 """
 
 from __future__ import annotations
 
-import hashlib
 import math
 import re
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -43,9 +37,12 @@ from monitoring.connectors.base import (
     ConnectorError,
     Http,
     Item,
+    NewestFirst,
     Page,
     PullConnector,
     RateLimited,
+    Tokens,
+    json_or_none,
     platform_message,
 )
 
@@ -58,31 +55,23 @@ SESSION_SECONDS = 3600.0
 SINCE_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 _LANGUAGE = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{2,8})?$")
 
-# Sessions of this process: sha256 of (server, handle, app password) -> (access JWT, expiry).
-_SESSIONS: dict[str, tuple[str, float]] = {}
+# Sessions of this process, by server, handle and app password.
+_SESSIONS = Tokens()
+# What the server says in a refusal when a session ended before its time.
+SESSION_ENDED = frozenset({"ExpiredToken", "InvalidToken"})
 
 
-@contextmanager
-def _responses(http: Http) -> Iterator[list[httpx.Response]]:
-    """The responses `http` receives meanwhile: base.Http raises on a refusal before its caller
-    sees the body, and an expired session is a 400 whose body says "ExpiredToken"."""
-    seen: list[httpx.Response] = []
-    hook = seen.append
-    http.client.event_hooks["response"].append(hook)
-    try:
-        yield seen
-    finally:
-        http.client.event_hooks["response"].remove(hook)
+class _SessionEnded(ConnectorError):
+    """The server no longer accepts the session: sign in again."""
 
 
-def _error_code(response: httpx.Response | None) -> str:
-    if response is None:
-        return ""
-    try:
-        body = response.json()
-    except ValueError:
-        return ""
-    return str(body.get("error") or "") if isinstance(body, dict) else ""
+def _session_ended(response: httpx.Response) -> _SessionEnded | None:
+    """An expired session is a 400 whose body says "ExpiredToken", not a 401."""
+    body = json_or_none(response)
+    code = str(body.get("error") or "") if isinstance(body, dict) else ""
+    if response.status_code < 400 or code not in SESSION_ENDED:
+        return None
+    return _SessionEnded(f"Bluesky ended the session: {platform_message(response)}.")
 
 
 def _time(value: Any) -> datetime | None:
@@ -148,12 +137,7 @@ class BlueskySearch(PullConnector):
 
     def __init__(self, base_url: str | None = None, *, pds_url: str | None = None) -> None:
         super().__init__(base_url)
-        if pds_url:
-            self.pds_url = pds_url.rstrip("/")
-        elif self.base_url == self.default_base_url:
-            self.pds_url = PDS_URL
-        else:
-            self.pds_url = self.base_url
+        self.pds_url = self.second_host(pds_url, PDS_URL)
 
     def missing(self, settings: dict[str, Any], credentials: dict[str, Any]) -> list[str]:
         lacking = super().missing(settings, credentials)
@@ -165,16 +149,12 @@ class BlueskySearch(PullConnector):
             lacking.append("credentials 'handle' and 'app_password' together (or neither)")
         return lacking
 
-    def _key(self, credentials: dict[str, Any]) -> str:
-        parts = (self.pds_url, credentials.get("handle"), credentials.get("app_password"))
-        return hashlib.sha256("\n".join(map(str, parts)).encode()).hexdigest()
-
     def _session(self, http: Http, credentials: dict[str, Any], *, fresh: bool) -> tuple[str, bool]:
         """An access token, and whether it was just issued."""
-        key = self._key(credentials)
+        key = Tokens.key(self.pds_url, credentials.get("handle"), credentials.get("app_password"))
         cached = _SESSIONS.get(key)
-        if cached and not fresh and cached[1] > time.time():
-            return cached[0], False
+        if cached and not fresh:
+            return cached, False
         response = http.post(
             f"{self.pds_url}/xrpc/com.atproto.server.createSession",
             json={
@@ -188,37 +168,44 @@ class BlueskySearch(PullConnector):
             raise AuthFailed(
                 "Bluesky signed in but gave no session. Set new credentials on the source."
             )
-        _SESSIONS[key] = (str(token), time.time() + SESSION_SECONDS)
+        _SESSIONS.put(key, str(token), SESSION_SECONDS)
         return str(token), True
 
     def _get(
         self, http: Http, credentials: dict[str, Any], method: str, params: Any
     ) -> httpx.Response:
         if not credentials.get("handle"):
-            with _responses(http) as seen:
-                try:
-                    return http.get(f"{self.base_url}/xrpc/{method}", params=params)
-                except AuthFailed as exc:
-                    words = platform_message(seen[-1]) if seen else exc.message
-                    raise AuthFailed(
-                        f"{self.name} refused an anonymous request ({exc.status}): {words}. "
-                        "Set the credentials 'handle' and 'app_password' (an app password "
-                        "from Bluesky's settings) on the source.",
-                        status=exc.status,
-                    ) from exc
+            return http.get(
+                f"{self.base_url}/xrpc/{method}", params=params, refusal=self._anonymous_refused
+            )
         url = f"{self.pds_url}/xrpc/{method}"
         token, fresh = self._session(http, credentials, fresh=False)
-        with _responses(http) as seen:
-            try:
-                return http.get(url, params=params, headers={"Authorization": f"Bearer {token}"})
-            except ConnectorError as exc:
-                code = _error_code(seen[-1] if seen else None)
-                expired = isinstance(exc, AuthFailed) or code in ("ExpiredToken", "InvalidToken")
-                if fresh or not expired:
-                    raise
+        try:
+            return http.get(
+                url,
+                params=params,
+                headers={"Authorization": f"Bearer {token}"},
+                # a session just issued is not renewed: its refusal is what it says
+                refusal=None if fresh else _session_ended,
+            )
+        except (AuthFailed, _SessionEnded):
+            if fresh:
+                raise
         # The session ended before its time: sign in again, once.
         token, _ = self._session(http, credentials, fresh=True)
         return http.get(url, params=params, headers={"Authorization": f"Bearer {token}"})
+
+    def _anonymous_refused(self, response: httpx.Response) -> AuthFailed | None:
+        """Some hosts refuse anonymous searches: what to set, rather than "new credentials"."""
+        status = response.status_code
+        if status not in (401, 403):
+            return None
+        return AuthFailed(
+            f"{self.name} refused an anonymous request ({status}): {platform_message(response)}. "
+            "Set the credentials 'handle' and 'app_password' (an app password from Bluesky's "
+            "settings) on the source.",
+            status=status,
+        )
 
     def _followers(
         self, http: Http, credentials: dict[str, Any], dids: list[str]
@@ -251,59 +238,30 @@ class BlueskySearch(PullConnector):
         cursor: dict[str, Any],
         http: Http,
     ) -> Page:
-        mark: float | None = cursor.get("mark")
-        seen: dict[str, float] = dict(cursor.get("seen") or {})
-        pending: dict[str, Any] = dict(cursor.get("pass") or {})
-        floor = None if mark is None else mark - OVERLAP
-        since = pending.get("since")
-        if since is None and floor is not None:
-            since = datetime.fromtimestamp(math.floor(floor) - 1, tz=UTC).strftime(SINCE_FORMAT)
+        walk = NewestFirst(cursor, overlap=OVERLAP, keep=SEEN_KEEP)
+        since = walk.pending.get("since")
+        if since is None and walk.floor is not None:
+            moment = datetime.fromtimestamp(math.floor(walk.floor) - 1, tz=UTC)
+            since = moment.strftime(SINCE_FORMAT)
         params: dict[str, Any] = {"q": _query(settings), "sort": "latest", "limit": LIMIT}
         if since:
             params["since"] = since
-        if pending.get("cursor"):
-            params["cursor"] = pending["cursor"]
+        if walk.pending.get("cursor"):
+            params["cursor"] = walk.pending["cursor"]
         response = self._get(http, credentials, "app.bsky.feed.searchPosts", params)
         body = http.json(response)
         if not isinstance(body, dict) or not isinstance(body.get("posts"), list):
             raise ConnectorError("Bluesky answered with something that is not a search result.")
         posts = [p for p in body["posts"] if isinstance(p, dict) and p.get("uri")]
-        top: float | None = pending.get("top")
-        fresh: list[dict[str, Any]] = []
-        reached = False
-        for post in posts:
-            moment = sort_time(post)
-            if floor is not None and moment < floor:
-                reached = True  # what follows was handed over by an earlier pass
-                break
-            top = moment if top is None else max(top, moment)
-            if post["uri"] in seen:
-                continue
-            seen[post["uri"]] = moment
-            fresh.append(post)
+        fresh = walk.fresh(posts, key=lambda p: str(p["uri"]), at=sort_time)
         dids = sorted({str((p.get("author") or {}).get("did")) for p in fresh} - {"None", ""})
         followers = self._followers(http, credentials, dids) if dids else {}
         items = [post_item(p, followers) for p in fresh]
         page_cursor = body.get("cursor")
-        if page_cursor and posts and not reached:
-            next_pass = {"cursor": page_cursor, "top": top, "since": since}
-            next_cursor: dict[str, Any] = {
-                "mark": mark,
-                "seen": _recent(seen, None),
-                "pass": {k: v for k, v in next_pass.items() if v is not None},
-            }
-            if mark is None:
-                del next_cursor["mark"]
-            return Page(items=items, raws=fresh, cursor=next_cursor, more=True)
-        marks = [m for m in (mark, top) if m is not None]
-        if not marks:
-            return Page(items=items, raws=fresh, cursor={})
-        new_mark = max(marks)
-        return Page(
-            items=items,
-            raws=fresh,
-            cursor={"mark": new_mark, "seen": _recent(seen, new_mark - OVERLAP)},
-        )
+        if not walk.goes_on(page_cursor):
+            return Page(items=items, raws=fresh, cursor=walk.cursor())
+        next_page = {"cursor": page_cursor, "since": since}
+        return Page(items=items, raws=fresh, cursor=walk.cursor(next_page), more=True)
 
     def check(self, *, settings: dict[str, Any], credentials: dict[str, Any], http: Http) -> Check:
         """Signing in proves the handle and app password; then a search of one post."""
@@ -330,10 +288,3 @@ def _query(settings: dict[str, Any]) -> str:
     query = str(settings.get("query") or "").strip()
     hashtag = str(settings.get("hashtag") or "").strip().lstrip("#")
     return query or (f"#{hashtag}" if hashtag else "")
-
-
-def _recent(seen: dict[str, float], floor: float | None) -> dict[str, float]:
-    """The uris worth remembering: posted at or after `floor`, at most SEEN_KEEP."""
-    kept = [(t, u) for u, t in seen.items() if floor is None or t >= floor]
-    kept.sort(reverse=True)
-    return {u: t for t, u in kept[:SEEN_KEEP]}

@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 from urllib.parse import quote
 
@@ -55,6 +56,9 @@ from monitoring.connectors.base import (
     RateLimited,
     TemporaryError,
     retry_after_seconds,
+    setting_time,
+    until_midnight_utc,
+    utcnow,
 )
 
 logger = logging.getLogger(__name__)
@@ -66,16 +70,6 @@ PAGE = 100
 POSTS_KEEP = 100
 SENT_KEEP = 1000
 LOOKBACK = timedelta(days=3)
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-def until_midnight_utc(now: datetime) -> float:
-    """LinkedIn's daily limits reset at midnight UTC; a minute's margin after it."""
-    midnight = datetime(now.year, now.month, now.day, tzinfo=UTC) + timedelta(days=1)
-    return (midnight - now).total_seconds() + 60
 
 
 class _Gone(ConnectorError):
@@ -95,8 +89,12 @@ def _message(response: httpx.Response) -> str:
     return f"{message} (serviceErrorCode {code})" if code is not None else message
 
 
-def _refusal(name: str, response: httpx.Response) -> ConnectorError:
+def _refusal(name: str, response: httpx.Response) -> ConnectorError | None:
+    """A refusal in LinkedIn's words, with what to do about it (its daily limits reset at
+    midnight UTC)."""
     status = response.status_code
+    if status < 400:
+        return None
     message = _message(response)
     if status == 429:
         wait = retry_after_seconds(response.headers, default=until_midnight_utc(utcnow()))
@@ -168,14 +166,12 @@ class LinkedInOrganization(PullConnector):
         }
         if finder:
             headers["X-RestLi-Method"] = "FINDER"
-        try:
-            response = http.client.get(f"{self.base_url}{path}", params=params, headers=headers)
-        except httpx.TimeoutException as exc:
-            raise TemporaryError(f"{self.name} did not answer in time ({exc}).") from exc
-        except httpx.HTTPError as exc:
-            raise TemporaryError(f"{self.name} could not be reached: {exc}.") from exc
-        if response.status_code >= 400:
-            raise _refusal(self.name, response)
+        response = http.get(
+            f"{self.base_url}{path}",
+            params=params,
+            headers=headers,
+            refusal=partial(_refusal, self.name),
+        )
         body = http.json(response)
         if not isinstance(body, dict):
             raise TemporaryError(f"{self.name} answered with something that is not an object.")
@@ -193,11 +189,7 @@ class LinkedInOrganization(PullConnector):
 
     @staticmethod
     def _floor(settings: dict[str, Any], now: datetime) -> int:
-        if settings.get("since"):
-            since = datetime.fromisoformat(str(settings["since"]).replace("Z", "+00:00"))
-            since = since if since.tzinfo else since.replace(tzinfo=UTC)
-        else:
-            since = now - LOOKBACK
+        since = setting_time(settings) or now - LOOKBACK
         return int(since.timestamp() * 1000)
 
     def fetch(

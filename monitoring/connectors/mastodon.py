@@ -17,18 +17,13 @@ the offset and that id meanwhile), so a restart resumes at its offset. The serve
 statuses from a page after its limit, so a short page is not the end: an empty one is.
 
 Either way a new source starts with the newest page (40 statuses), not the server's history.
-
-A 429 carries `X-RateLimit-Reset` as an ISO time, which base.retry_after_seconds does not read:
-this module does.
+A 429 carries `X-RateLimit-Reset` as an ISO time, which base.retry_after_seconds reads.
 """
 
 from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
@@ -42,7 +37,6 @@ from monitoring.connectors.base import (
     Item,
     Page,
     PullConnector,
-    RateLimited,
     platform_message,
 )
 
@@ -68,31 +62,6 @@ def _id(value: Any) -> int:
         return int(value)
     except (TypeError, ValueError):
         return 0
-
-
-@contextmanager
-def _responses(http: Http) -> Iterator[list[httpx.Response]]:
-    """The responses `http` receives meanwhile: base.Http raises on a 429 before its caller can
-    read the reset time."""
-    seen: list[httpx.Response] = []
-    hook = seen.append
-    http.client.event_hooks["response"].append(hook)
-    try:
-        yield seen
-    finally:
-        http.client.event_hooks["response"].remove(hook)
-
-
-def reset_seconds(headers: httpx.Headers, now: datetime | None = None) -> float | None:
-    """Seconds until Mastodon's X-RateLimit-Reset (an ISO 8601 time); None if it has none."""
-    value = headers.get("x-ratelimit-reset", "")
-    try:
-        reset = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    if reset.tzinfo is None:
-        reset = reset.replace(tzinfo=UTC)
-    return max(0.0, (reset - (now or datetime.now(UTC))).total_seconds())
 
 
 def status_item(status: dict[str, Any]) -> Item:
@@ -170,31 +139,24 @@ class MastodonTimeline(PullConnector):
     ) -> httpx.Response:
         token = credentials.get("access_token")
         headers = {"Authorization": f"Bearer {token}"} if token else {}
-        with _responses(http) as seen:
-            try:
-                return http.get(f"{self._root(settings)}{path}", params=params, headers=headers)
-            except RateLimited as exc:
-                last = seen[-1] if seen else None
-                if last is None or "retry-after" in last.headers:
-                    raise
-                wait = reset_seconds(last.headers)
-                if wait is None:
-                    raise
-                raise RateLimited(
-                    f"{self.name} rate limit reached: {platform_message(last)} "
-                    f"(retry after {wait:.0f} s).",
-                    retry_after=wait,
-                ) from exc
-            except ConnectorError as exc:
-                # Some servers show hashtags only to signed-in apps (401, or 422 before 4.3).
-                if token or exc.status not in (401, 403, 422):
-                    raise
-                words = platform_message(seen[-1]) if seen else exc.message
-                raise AuthFailed(
-                    f"{self.name} shows this only to signed-in apps ({exc.status}): {words}. "
-                    "Set the credential 'access_token' of an account on the server.",
-                    status=exc.status,
-                ) from exc
+        return http.get(
+            f"{self._root(settings)}{path}",
+            params=params,
+            headers=headers,
+            refusal=None if token else self._needs_account,
+        )
+
+    def _needs_account(self, response: httpx.Response) -> AuthFailed | None:
+        """Some servers show hashtags only to signed-in apps (401, or 422 before 4.3)."""
+        status = response.status_code
+        if status not in (401, 403, 422):
+            return None
+        return AuthFailed(
+            f"{self.name} shows this only to signed-in apps ({status}): "
+            f"{platform_message(response)}. Set the credential 'access_token' of an account "
+            "on the server.",
+            status=status,
+        )
 
     def fetch(
         self,

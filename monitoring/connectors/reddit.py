@@ -4,29 +4,22 @@ Pure, no Django. Authentication is Reddit's application-only OAuth (client crede
 script or web app's "client_id" and "client_secret"): `POST /api/v1/access_token` on
 www.reddit.com gives a bearer token for a day, and the API lives on oauth.reddit.com.
 
-The token is kept in this worker process's memory until a minute before it expires, keyed by
-the credentials (brands never share one), and never in the cursor: the cursor is stored as
-plain JSON and the token is a secret. A token Reddit refuses before its time is fetched anew
-once; a refused client id or secret is a health error ("set new credentials").
+The token is kept in this worker process's memory (base.Tokens) until a minute before it
+expires, never in the cursor. A token Reddit refuses before its time is fetched anew once; a
+refused client id or secret is a health error ("set new credentials").
 
 Base URLs: `base_url` is the API root (default https://oauth.reddit.com); `auth_url` is the root
 of the token endpoint: https://www.reddit.com with the default API root, otherwise the API root
 itself (a test server or a proxy that serves both), or whatever is passed.
 
 Cursor: Reddit lists newest first, with `after` (a fullname) for the older rest, and has no
-since-parameter that survives a removed post (`before=` a removed post lists nothing). A pass
-pages down from the newest post until it reaches posts created before `mark` (the newest post
-time of the last finished pass) less OVERLAP, the lag of Reddit's search index; `seen` keeps the
-fullnames of that overlap so nothing is handed over twice. Mid-pass the cursor keeps `pass`: the
-`after` of the next page and the pass's newest post time. A restart mid-pass resumes at `after`;
-posts created during a pass are newer than its first page and the next pass takes them; only a
-finished pass moves `mark`.
+since-parameter that survives a removed post (`before=` a removed post lists nothing): a pass
+is a base.NewestFirst over the posts' creation times, with OVERLAP for the lag of Reddit's
+search index, and `after` as the position of the next page.
 """
 
 from __future__ import annotations
 
-import hashlib
-import time
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
@@ -39,8 +32,11 @@ from monitoring.connectors.base import (
     ConnectorError,
     Http,
     Item,
+    NewestFirst,
     Page,
     PullConnector,
+    Tokens,
+    words,
 )
 
 AUTH_URL = "https://www.reddit.com"
@@ -49,8 +45,8 @@ OVERLAP = 600.0  # seconds: posts can reach Reddit's search some minutes after t
 SEEN_KEEP = 2000
 GONE = frozenset({"[deleted]", "[removed]"})
 
-# Access tokens of this process: sha256 of (token URL, client id, secret) -> (token, expiry).
-_TOKENS: dict[str, tuple[str, float]] = {}
+# Access tokens of this process, by token URL, client id and secret.
+_TOKENS = Tokens()
 
 
 def _when(unix: Any) -> str | Any:
@@ -60,25 +56,28 @@ def _when(unix: Any) -> str | Any:
         return unix  # left as it came: validation names the field
 
 
-def _words(value: Any) -> list[str]:
-    if isinstance(value, str):
-        value = value.split(",")
-    if not isinstance(value, list | tuple):
-        return []
-    return [str(v).strip() for v in value if str(v).strip()]
-
-
 def search_query(settings: dict[str, Any]) -> str:
     """The source's "query" as written (Reddit's search syntax), or its "keywords" OR-ed."""
     query = str(settings.get("query") or "").strip()
     if query:
         return query
-    return " OR ".join(f'"{k}"' if " " in k else k for k in _words(settings.get("keywords")))
+    return " OR ".join(f'"{k}"' if " " in k else k for k in words(settings.get("keywords")))
+
+
+def _name(post: dict[str, Any]) -> str:
+    return str(post.get("name") or f"t3_{post.get('id')}")
+
+
+def _created(post: dict[str, Any]) -> float:
+    try:
+        return float(post.get("created_utc") or 0)
+    except (TypeError, ValueError):
+        return 0.0
 
 
 def post_item(post: dict[str, Any]) -> Item:
     """One post (a t3 thing of a listing) in the ingestion shape."""
-    name = post.get("name") or f"t3_{post.get('id')}"
+    name = _name(post)
     title = post.get("title") or ""
     body = post.get("selftext") or ""
     body = "" if body in GONE else body
@@ -114,12 +113,7 @@ class RedditSearch(PullConnector):
 
     def __init__(self, base_url: str | None = None, *, auth_url: str | None = None) -> None:
         super().__init__(base_url)
-        if auth_url:
-            self.auth_url = auth_url.rstrip("/")
-        elif self.base_url == self.default_base_url:
-            self.auth_url = AUTH_URL
-        else:
-            self.auth_url = self.base_url
+        self.auth_url = self.second_host(auth_url, AUTH_URL)
 
     def missing(self, settings: dict[str, Any], credentials: dict[str, Any]) -> list[str]:
         lacking = super().missing(settings, credentials)
@@ -131,18 +125,16 @@ class RedditSearch(PullConnector):
             )
         return lacking
 
-    def _key(self, credentials: dict[str, Any]) -> str:
-        parts = (self.auth_url, credentials.get("client_id"), credentials.get("client_secret"))
-        return hashlib.sha256("\n".join(map(str, parts)).encode()).hexdigest()
-
     def _token(
         self, http: Http, credentials: dict[str, Any], *, fresh: bool = False
     ) -> tuple[str, bool]:
         """A bearer token, and whether it was just issued."""
-        key = self._key(credentials)
+        key = Tokens.key(
+            self.auth_url, credentials.get("client_id"), credentials.get("client_secret")
+        )
         cached = _TOKENS.get(key)
-        if cached and not fresh and cached[1] > time.time():
-            return cached[0], False
+        if cached and not fresh:
+            return cached, False
         response = http.post(
             f"{self.auth_url}/api/v1/access_token",
             auth=(str(credentials.get("client_id")), str(credentials.get("client_secret"))),
@@ -161,7 +153,7 @@ class RedditSearch(PullConnector):
             lifetime = float(body.get("expires_in") or 3600)
         except (TypeError, ValueError):
             lifetime = 3600.0
-        _TOKENS[key] = (str(token), time.time() + lifetime - 60)
+        _TOKENS.put(key, str(token), lifetime - 60)
         return str(token), True
 
     def _get(
@@ -214,62 +206,28 @@ class RedditSearch(PullConnector):
         cursor: dict[str, Any],
         http: Http,
     ) -> Page:
-        mark: float | None = cursor.get("mark")
-        seen: dict[str, float] = dict(cursor.get("seen") or {})
-        pending: dict[str, Any] = dict(cursor.get("pass") or {})
+        walk = NewestFirst(cursor, overlap=OVERLAP, keep=SEEN_KEEP)
         listing, response = self._search(
-            http, settings, credentials, limit=LIMIT, after=pending.get("after")
+            http, settings, credentials, limit=LIMIT, after=walk.pending.get("after")
         )
-        floor = None if mark is None else mark - OVERLAP
-        top: float | None = pending.get("top")
-        items: list[Item] = []
-        raws: list[Any] = []
-        reached = False
         posts = [
             c["data"]
             for c in listing.get("children") or []
             if c.get("kind") == "t3" and isinstance(c.get("data"), dict)
         ]
-        for post in posts:
-            try:
-                created = float(post.get("created_utc"))
-            except (TypeError, ValueError):
-                created = 0.0
-            if floor is not None and created < floor:
-                reached = True  # what follows was handed over by an earlier pass
-                break
-            top = created if top is None else max(top, created)
-            name = post.get("name") or f"t3_{post.get('id')}"
-            if name in seen:
-                continue
-            seen[name] = created
-            items.append(post_item(post))
-            raws.append({"kind": "t3", "data": post})
+        fresh = walk.fresh(posts, key=_name, at=_created)
+        items = [post_item(p) for p in fresh]
+        raws: list[Any] = [{"kind": "t3", "data": p} for p in fresh]
         after = listing.get("after")
-        if after and posts and not reached:
-            remaining = response.headers.get("x-ratelimit-remaining", "")
-            try:
-                spent = float(remaining) < 1
-            except ValueError:
-                spent = False
-            next_cursor: dict[str, Any] = {
-                "mark": mark,
-                "seen": _recent(seen, None),
-                "pass": {"after": after, "top": top},
-            }
-            if mark is None:
-                del next_cursor["mark"]
-            # Reddit says the window is spent: the next poll resumes at `after`.
-            return Page(items=items, raws=raws, cursor=next_cursor, more=not spent)
-        marks = [m for m in (mark, top) if m is not None]
-        if not marks:
-            return Page(items=items, raws=raws, cursor={})
-        new_mark = max(marks)
-        return Page(
-            items=items,
-            raws=raws,
-            cursor={"mark": new_mark, "seen": _recent(seen, new_mark - OVERLAP)},
-        )
+        if not walk.goes_on(after):
+            return Page(items=items, raws=raws, cursor=walk.cursor())
+        remaining = response.headers.get("x-ratelimit-remaining", "")
+        try:
+            spent = float(remaining) < 1
+        except ValueError:
+            spent = False
+        # Reddit says the window is spent: the next poll resumes at `after`.
+        return Page(items=items, raws=raws, cursor=walk.cursor({"after": after}), more=not spent)
 
     def check(self, *, settings: dict[str, Any], credentials: dict[str, Any], http: Http) -> Check:
         """A new token proves the app's credentials; a search of five the query."""
@@ -285,10 +243,3 @@ class RedditSearch(PullConnector):
                 "requests_left_in_window": response.headers.get("x-ratelimit-remaining"),
             },
         )
-
-
-def _recent(seen: dict[str, float], floor: float | None) -> dict[str, float]:
-    """The fullnames worth remembering: created at or after `floor`, at most SEEN_KEEP."""
-    kept = [(t, n) for n, t in seen.items() if floor is None or t >= floor]
-    kept.sort(reverse=True)
-    return {n: t for t, n in kept[:SEEN_KEEP]}

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from typing import Any
 
 import httpx
@@ -47,7 +48,11 @@ from monitoring.connectors.base import (
     PullConnector,
     RateLimited,
     TemporaryError,
+    json_or_none,
     retry_after_seconds,
+    setting_time,
+    until_midnight_utc,
+    utcnow,
 )
 
 logger = logging.getLogger(__name__)
@@ -73,16 +78,6 @@ AUTH_CODES = frozenset(
         "client_key_invalid",
     }
 )
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-def until_midnight_utc(now: datetime) -> float:
-    """TikTok's daily research limits reset at 00:00 UTC; a minute's margin after it."""
-    midnight = datetime(now.year, now.month, now.day, tzinfo=UTC) + timedelta(days=1)
-    return (midnight - now).total_seconds() + 60
 
 
 class _TokenRefused(AuthFailed):
@@ -112,6 +107,10 @@ def _error(body: Any) -> tuple[str, str]:
     if isinstance(error, str) and error:
         return error, str(body.get("error_description") or error).strip().rstrip(".")
     return "ok", ""
+
+
+def _not_json(name: str) -> TemporaryError:
+    return TemporaryError(f"{name} answered with something that is not JSON.")
 
 
 def _refusal(
@@ -167,48 +166,50 @@ class TikTokResearch(PullConnector):
 
     # -- requests -------------------------------------------------------------------------
 
-    def _post(self, http: Http, path: str, **kwargs: Any) -> tuple[httpx.Response, Any]:
-        try:
-            response = http.client.post(f"{self.base_url}{path}", **kwargs)
-        except httpx.TimeoutException as exc:
-            raise TemporaryError(f"{self.name} did not answer in time ({exc}).") from exc
-        except httpx.HTTPError as exc:
-            raise TemporaryError(f"{self.name} could not be reached: {exc}.") from exc
-        try:
-            body = response.json()
-        except ValueError:
-            body = None
+    def _token_refused(self, response: httpx.Response) -> ConnectorError | None:
+        """The token endpoint may refuse with HTTP 200 and an error in the body; whatever it
+        refuses (but limits and outages), the fix is new client credentials."""
+        body = json_or_none(response)
         if body is None and response.status_code < 400:
-            raise TemporaryError(f"{self.name} answered with something that is not JSON.")
-        return response, body
+            return _not_json(self.name)
+        token = body.get("access_token") if isinstance(body, dict) else None
+        if response.status_code < 400 and token:
+            return None
+        code, message = _error(body)
+        refusal = _refusal(self.name, response, code, message, walking=False)
+        if isinstance(refusal, (RateLimited, TemporaryError)):
+            return refusal
+        return AuthFailed(
+            f"{self.name} refused the credentials ({response.status_code}): "
+            f"{message or code or response.reason_phrase}. Set new credentials on the "
+            "source (the client of an approved Research API project).",
+            status=response.status_code,
+        )
+
+    def _query_refused(self, response: httpx.Response, *, walking: bool) -> ConnectorError | None:
+        """TikTok's error body, which may come with HTTP 200."""
+        body = json_or_none(response)
+        if body is None and response.status_code < 400:
+            return _not_json(self.name)
+        code, message = _error(body)
+        if response.status_code < 400 and code == "ok":
+            return None
+        return _refusal(self.name, response, code, message, walking=walking)
 
     def _access_token(self, http: Http, credentials: dict[str, Any]) -> str:
         if self._token:
             return self._token
-        response, body = self._post(
-            http,
-            TOKEN_PATH,
+        response = http.post(
+            f"{self.base_url}{TOKEN_PATH}",
             data={
                 "client_key": credentials.get("client_key", ""),
                 "client_secret": credentials.get("client_secret", ""),
                 "grant_type": "client_credentials",
             },
             headers={"Cache-Control": "no-cache"},
+            refusal=self._token_refused,
         )
-        code, message = _error(body)
-        token = body.get("access_token") if isinstance(body, dict) else None
-        if response.status_code >= 400 or not token:
-            refusal = _refusal(self.name, response, code, message, walking=False)
-            if isinstance(refusal, (RateLimited, TemporaryError)):
-                raise refusal
-            # whatever else the token endpoint refuses, the fix is new client credentials
-            raise AuthFailed(
-                f"{self.name} refused the credentials ({response.status_code}): "
-                f"{message or code or response.reason_phrase}. Set new credentials on the "
-                "source (the client of an approved Research API project).",
-                status=response.status_code,
-            )
-        self._token = str(token)
+        self._token = str(http.json(response)["access_token"])
         return self._token
 
     def _query(
@@ -216,20 +217,20 @@ class TikTokResearch(PullConnector):
     ) -> dict[str, Any]:
         fresh = self._token is None
         token = self._access_token(http, credentials)
-        response, body = self._post(
-            http,
-            QUERY_PATH,
-            params={"fields": FIELDS},
-            json=payload,
-            headers={"Authorization": f"Bearer {token}"},
-        )
-        code, message = _error(body)
-        if response.status_code >= 400 or code != "ok":
-            refusal = _refusal(self.name, response, code, message, walking=walking)
-            if isinstance(refusal, _TokenRefused) and not fresh:
-                self._token = None  # expired during the poll: one new token, one more try
-                return self._query(http, credentials, payload, walking=walking)
-            raise refusal
+        try:
+            response = http.post(
+                f"{self.base_url}{QUERY_PATH}",
+                params={"fields": FIELDS},
+                json=payload,
+                headers={"Authorization": f"Bearer {token}"},
+                refusal=partial(self._query_refused, walking=walking),
+            )
+        except _TokenRefused:
+            if fresh:
+                raise
+            self._token = None  # expired during the poll: one new token, one more try
+            return self._query(http, credentials, payload, walking=walking)
+        body = http.json(response)
         data = body.get("data") if isinstance(body, dict) else None
         return data if isinstance(data, dict) else {}
 
@@ -257,9 +258,8 @@ class TikTokResearch(PullConnector):
 
     @staticmethod
     def _first_day(settings: dict[str, Any], today: date) -> date:
-        if settings.get("since"):
-            return datetime.fromisoformat(str(settings["since"]).replace("Z", "+00:00")).date()
-        return today - timedelta(days=LOOKBACK_DAYS)
+        since = setting_time(settings)
+        return since.date() if since else today - timedelta(days=LOOKBACK_DAYS)
 
     def fetch(
         self,

@@ -17,13 +17,21 @@ so far. So:
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import httpx
 
-from monitoring.connectors.base import Check, ConnectorError, Http, Item, Page, PullConnector
+from monitoring.connectors.base import (
+    Check,
+    ConnectorError,
+    Http,
+    Item,
+    Page,
+    PullConnector,
+    json_or_none,
+    platform_message,
+    words,
+)
 
 TWEET_FIELDS = (
     "created_at,lang,conversation_id,in_reply_to_user_id,referenced_tweets,public_metrics,"
@@ -35,19 +43,6 @@ MAX_RESULTS = 100
 NO_LANGUAGE = frozenset({"und", "zxx", "qam", "qct", "qht", "qme", "qst"})
 
 
-@contextmanager
-def _responses(http: Http) -> Iterator[list[httpx.Response]]:
-    """The responses `http` receives meanwhile. base.Http raises on a refusal before its caller
-    sees the body, and X's 400s name the refused parameter only in `errors`."""
-    seen: list[httpx.Response] = []
-    hook = seen.append
-    http.client.event_hooks["response"].append(hook)
-    try:
-        yield seen
-    finally:
-        http.client.event_hooks["response"].remove(hook)
-
-
 class _Refused(ConnectorError):
     """X refused parameters of the request (400); `parameters` are the ones it named."""
 
@@ -56,28 +51,17 @@ class _Refused(ConnectorError):
         self.parameters = parameters
 
 
-def _problem(response: httpx.Response) -> tuple[str, set[str]]:
-    """X's words about a 400 (the first error's message, not the generic `detail`) and the
-    parameters it names."""
-    try:
-        body = response.json()
-    except ValueError:
-        return response.text.strip()[:200] or response.reason_phrase, set()
-    if not isinstance(body, dict):
-        return response.reason_phrase, set()
-    errors = [e for e in body.get("errors") or [] if isinstance(e, dict)]
-    parameters = {name for e in errors for name in (e.get("parameters") or {})}
-    words = [str(e.get("message") or e.get("detail") or "") for e in errors]
-    message = " ".join(w for w in words if w) or str(body.get("detail") or body.get("title") or "")
-    return message or response.reason_phrase, parameters
-
-
-def _words(value: Any) -> list[str]:
-    if isinstance(value, str):
-        value = value.split(",")
-    if not isinstance(value, list | tuple):
-        return []
-    return [str(v).strip() for v in value if str(v).strip()]
+def _refused(response: httpx.Response) -> _Refused | None:
+    """A 400 with the parameters X names in its `errors`, so that a pass can go on without a
+    token or since_id X no longer accepts."""
+    if response.status_code != 400:
+        return None
+    body = json_or_none(response)
+    errors = body.get("errors") if isinstance(body, dict) else None
+    parameters = {
+        name for e in errors or [] if isinstance(e, dict) for name in e.get("parameters") or {}
+    }
+    return _Refused(f"X refused the search (400): {platform_message(response)}", parameters)
 
 
 def search_query(settings: dict[str, Any]) -> str:
@@ -87,8 +71,8 @@ def search_query(settings: dict[str, Any]) -> str:
     query = str(settings.get("query") or "").strip()
     if query:
         return query
-    terms = [f'"{k}"' if " " in k else k for k in _words(settings.get("keywords"))]
-    terms += [f"#{h.lstrip('#')}" for h in _words(settings.get("hashtag"))]
+    terms = [f'"{k}"' if " " in k else k for k in words(settings.get("keywords"))]
+    terms += [f"#{h.lstrip('#')}" for h in words(settings.get("hashtag"))]
     if not terms:
         return ""
     either = terms[0] if len(terms) == 1 else f"({' OR '.join(terms)})"
@@ -169,16 +153,12 @@ class XRecentSearch(PullConnector):
         self, http: Http, credentials: dict[str, Any], params: dict[str, Any]
     ) -> httpx.Response:
         headers = {"Authorization": f"Bearer {credentials.get('bearer_token', '')}"}
-        with _responses(http) as seen:
-            try:
-                return http.get(
-                    f"{self.base_url}/2/tweets/search/recent", params=params, headers=headers
-                )
-            except ConnectorError as exc:
-                if exc.status != 400 or not seen:
-                    raise
-                message, parameters = _problem(seen[-1])
-                raise _Refused(f"X refused the search (400): {message}", parameters) from exc
+        return http.get(
+            f"{self.base_url}/2/tweets/search/recent",
+            params=params,
+            headers=headers,
+            refusal=_refused,
+        )
 
     def _params(self, settings: dict[str, Any], max_results: int) -> dict[str, Any]:
         return {
@@ -235,8 +215,7 @@ class XRecentSearch(PullConnector):
         if not isinstance(body, dict):
             raise ConnectorError("X answered with something that is not a search result.")
         if "data" not in body and "meta" not in body and body.get("errors"):
-            message, _ = _problem(response)
-            raise ConnectorError(f"X could not search: {message}")
+            raise ConnectorError(f"X could not search: {platform_message(response)}")
         users = {u.get("id"): u for u in (body.get("includes") or {}).get("users") or []}
         tweets = [t for t in body.get("data") or [] if isinstance(t, dict)]
         items = [tweet_item(t, users.get(t.get("author_id"))) for t in tweets]

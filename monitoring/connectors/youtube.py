@@ -42,6 +42,7 @@ import logging
 import re
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from datetime import time as clock_time
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -58,6 +59,8 @@ from monitoring.connectors.base import (
     RateLimited,
     TemporaryError,
     retry_after_seconds,
+    setting_time,
+    utcnow,
 )
 
 logger = logging.getLogger(__name__)
@@ -95,10 +98,6 @@ try:
     PACIFIC = ZoneInfo("America/Los_Angeles")
 except ZoneInfoNotFoundError:  # no tz database: UTC-8 is never earlier than the real reset
     PACIFIC = timezone(timedelta(hours=-8))
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def quota_reset_in(now: datetime) -> float:
@@ -142,8 +141,12 @@ def _google_error(response: httpx.Response) -> tuple[set[str], str]:
     return reasons - {"None"}, message or response.reason_phrase
 
 
-def _refusal(name: str, response: httpx.Response) -> ConnectorError:
+def _refusal(name: str, response: httpx.Response) -> ConnectorError | None:
+    """What a refusal means by Google's reasons: Http maps by status only, and YouTube says a
+    spent quota, a bad key and disabled comments all with a 403 or 400."""
     status = response.status_code
+    if status < 400:
+        return None
     reasons, message = _google_error(response)
     if reasons & QUOTA_REASONS:
         wait = quota_reset_in(utcnow())
@@ -213,24 +216,19 @@ class YouTubeComments(PullConnector):
     def _get(
         self, http: Http, path: str, params: dict[str, Any], credentials: dict[str, Any]
     ) -> dict[str, Any]:
-        """GET with Google's error body read: Http maps by status only, and YouTube says a
-        spent quota, a bad key and disabled comments all with a 403 or 400."""
+        """GET with Google's error body read (see `_refusal`)."""
         query = {k: v for k, v in params.items() if v not in (None, "")}
         headers = {}
         if credentials.get("access_token"):
             headers["Authorization"] = f"Bearer {credentials['access_token']}"
         else:
             query["key"] = credentials.get("api_key", "")
-        try:
-            response = http.client.get(
-                f"{self.base_url}{API}/{path}", params=query, headers=headers
-            )
-        except httpx.TimeoutException as exc:
-            raise TemporaryError(f"{self.name} did not answer in time ({exc}).") from exc
-        except httpx.HTTPError as exc:
-            raise TemporaryError(f"{self.name} could not be reached: {exc}.") from exc
-        if response.status_code >= 400:
-            raise _refusal(self.name, response)
+        response = http.get(
+            f"{self.base_url}{API}/{path}",
+            params=query,
+            headers=headers,
+            refusal=partial(_refusal, self.name),
+        )
         body = http.json(response)
         if not isinstance(body, dict):
             raise TemporaryError(f"{self.name} answered with something that is not an object.")
@@ -250,10 +248,7 @@ class YouTubeComments(PullConnector):
 
     @staticmethod
     def _start(settings: dict[str, Any], now: datetime) -> datetime:
-        if settings.get("since"):
-            since = datetime.fromisoformat(str(settings["since"]).replace("Z", "+00:00"))
-            return since if since.tzinfo else since.replace(tzinfo=UTC)
-        return now - LOOKBACK
+        return setting_time(settings) or now - LOOKBACK
 
     def fetch(
         self,

@@ -4,7 +4,7 @@ cursors that resume with no gap and no duplicate, 429s, backoff, refused tokens,
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -15,9 +15,10 @@ from werkzeug import Response
 from clients import tenancy
 from monitoring.connectors.rss import Rss
 from monitoring.models import Mention, Source
-from monitoring.services.polling import source_poll, sources_due
+from monitoring.services.polling import sources_due
 from monitoring.services.sources import source_update
 from tests.conftest import api_client
+from tests.monitoring.connectors.helpers import next_poll, poll, reload
 from tests.monitoring.factories import make_source
 
 pytestmark = pytest.mark.django_db
@@ -40,22 +41,6 @@ def feed_source(client, url: str, **fields) -> Source:  # type: ignore[no-untype
         "settings": {"url": url},
     }
     return make_source(client, **(values | fields))
-
-
-def poll(client, source: Source):  # type: ignore[no-untyped-def]
-    with tenancy.tenant_context(client):
-        return source_poll(client=client, source_id=source.pk)
-
-
-def reload(client, source: Source) -> Source:
-    with tenancy.tenant_context(client):
-        return Source.objects.get(pk=source.pk)
-
-
-def next_poll(client, source: Source) -> datetime:
-    at = reload(client, source).next_poll_at
-    assert at is not None
-    return at
 
 
 def test_a_feed_is_read_once_then_only_what_is_new(world, httpserver):

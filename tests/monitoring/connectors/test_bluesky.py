@@ -9,26 +9,30 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import datetime, timedelta
-from pathlib import Path
-from typing import Any
+from datetime import timedelta
 from urllib.parse import urlencode
 
 import pytest
-from django.core.cache import cache
 from django.utils import timezone
-from werkzeug import Response
 
 from clients import tenancy
 from monitoring.connectors import bluesky
 from monitoring.connectors.bluesky import BlueskySearch
-from monitoring.models import Mention, Source
-from monitoring.services.polling import source_poll, source_test_connection, sources_due
-from tests.monitoring.factories import make_source
+from monitoring.models import Mention
+from monitoring.services.polling import source_test_connection
+from tests.monitoring.connectors.helpers import (
+    Recordings,
+    assert_waits,
+    local_api,
+    next_poll,
+    poll,
+    reload,
+    source_factory,
+    stored,
+)
 
 pytestmark = pytest.mark.django_db
 
-DATA = Path(__file__).parent.parent / "data" / "connectors" / "bluesky"
 SEARCH = "/xrpc/app.bsky.feed.searchPosts"
 PROFILES = "/xrpc/app.bsky.actor.getProfiles"
 SESSION = "/xrpc/com.atproto.server.createSession"
@@ -61,27 +65,15 @@ LATER = {
 
 
 @pytest.fixture(autouse=True)
-def _fresh_budgets_and_sessions():
-    """Budgets live in the cache, sessions in the worker's memory: each test starts without."""
-    cache.clear()
+def _fresh_sessions():
+    """Sessions live in the worker's memory: each test starts without."""
     bluesky._SESSIONS.clear()
 
 
-@pytest.fixture
-def api(settings, httpserver):  # type: ignore[no-untyped-def]
-    # one local server for the AppView and the account's server
-    settings.CONNECTOR_BASE_URLS = {"blueskysearch": httpserver.url_for("")}
-    return httpserver
-
-
-def body(name: str) -> Any:
-    return json.loads((DATA / name).read_text())
-
-
-def recorded(name: str, **values: Any) -> Response:
-    saved = body(name)
-    headers = {k: v.format(**values) for k, v in saved["headers"].items()}
-    return Response(json.dumps(saved["body"]), status=saved["status"], headers=headers)
+# one local server for the AppView and the account's server
+api = local_api(BlueskySearch)
+recordings = Recordings("bluesky")
+body, recorded = recordings.body, recordings.response
 
 
 def bearer(name: str = "session.json") -> dict[str, str]:
@@ -106,37 +98,13 @@ def expect_profiles(server, dids: list[str], name: str, session: str = "session.
     ).respond_with_json(body(name))
 
 
-def bluesky_source(client, **fields) -> Source:  # type: ignore[no-untyped-def]
-    values = {
-        "name": "Alpha on Bluesky",
-        "platform": "bluesky",
-        "kind": "keyword",
-        "pull": True,
-        "settings": {"query": "bakkerij alpha"},
-        "credentials": LOGIN,
-    }
-    return make_source(client, **(values | fields))
-
-
-def poll(client, source: Source, **options):  # type: ignore[no-untyped-def]
-    with tenancy.tenant_context(client):
-        return source_poll(client=client, source_id=source.pk, **options)
-
-
-def reload(client, source: Source) -> Source:
-    with tenancy.tenant_context(client):
-        return Source.objects.get(pk=source.pk)
-
-
-def next_poll(client, source: Source) -> datetime:  # type: ignore[no-untyped-def]
-    at = reload(client, source).next_poll_at
-    assert at is not None
-    return at
-
-
-def stored(client) -> set[str]:  # type: ignore[no-untyped-def]
-    with tenancy.tenant_context(client):
-        return set(Mention.objects.values_list("external_id", flat=True))
+bluesky_source = source_factory(
+    name="Alpha on Bluesky",
+    platform="bluesky",
+    kind="keyword",
+    settings={"query": "bakkerij alpha"},
+    credentials=LOGIN,
+)
 
 
 def serve_first_pass(api) -> None:  # type: ignore[no-untyped-def]
@@ -251,15 +219,7 @@ def test_a_429_waits_for_the_reset_and_loses_nothing(world, api):
     limited = poll(world.alpha, source)
     assert (limited.pages, limited.accepted) == (1, 3)
     assert limited.error.startswith("Bluesky rate limit reached: Rate Limit Exceeded (retry after")
-    source = reload(world.alpha, source)
-    assert (source.last_error, source.poll_failures) == (limited.error, 1)
-    assert (
-        before + timedelta(seconds=290)
-        < next_poll(world.alpha, source)
-        < before + timedelta(seconds=310)
-    )
-    with tenancy.tenant_context(world.alpha):
-        assert sources_due(client=world.alpha) == []
+    assert_waits(world.alpha, source, limited, since=before, between=(290, 310))
     resumed = poll(world.alpha, source)
     assert (resumed.accepted, resumed.duplicates, resumed.error) == (2, 0, "")
     assert stored(world.alpha) == PAGE1 | PAGE2

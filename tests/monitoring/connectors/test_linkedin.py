@@ -5,25 +5,30 @@ connection, and the other brand kept apart."""
 
 from __future__ import annotations
 
-import json
-from datetime import datetime, timedelta
-from pathlib import Path
-from typing import Any
+from datetime import timedelta
 from urllib.parse import quote
 
 import pytest
-from django.core.cache import cache
 from django.utils import timezone
 
 from clients import tenancy
 from monitoring.connectors import linkedin
-from monitoring.models import Mention, Source
-from monitoring.services.polling import source_poll, source_test_connection, sources_due
-from tests.monitoring.factories import make_source
+from monitoring.connectors.linkedin import LinkedInOrganization
+from monitoring.models import Mention
+from monitoring.services.polling import source_test_connection
+from tests.monitoring.connectors.helpers import (
+    Recordings,
+    assert_waits,
+    local_api,
+    next_poll,
+    poll,
+    reload,
+    source_factory,
+    stored,
+)
 
 pytestmark = pytest.mark.django_db
 
-DATA = Path(__file__).parent.parent / "data" / "connectors" / "linkedin"
 ORG = "urn:li:organization:2414183"
 POST1 = "urn:li:share:7302000000000000001"
 POST2 = "urn:li:ugcPost:7301000000000000002"
@@ -43,21 +48,13 @@ C5 = "urn:li:comment:(urn:li:activity:7301000000000000012,7301000000000000105)"
 
 
 @pytest.fixture(autouse=True)
-def _fresh_budgets(monkeypatch):  # type: ignore[no-untyped-def]
-    """Rate budgets are counted in the cache per window: each test starts with full ones.
-    Pages of two comments keep the recordings short."""
-    cache.clear()
+def _short_pages(monkeypatch):  # type: ignore[no-untyped-def]
+    """Pages of two comments keep the recordings short."""
     monkeypatch.setattr(linkedin, "PAGE", 2)
 
 
-@pytest.fixture
-def api(settings, httpserver):  # type: ignore[no-untyped-def]
-    settings.CONNECTOR_BASE_URLS = {"linkedinorganization": httpserver.url_for("")}
-    return httpserver
-
-
-def body(name: str) -> Any:
-    return json.loads((DATA / name).read_text())
+api = local_api(LinkedInOrganization)
+body = Recordings("linkedin").body
 
 
 def comments_path(post: str) -> str:
@@ -79,37 +76,13 @@ def expect_first_walk(server) -> None:  # type: ignore[no-untyped-def]
     expect(server, comments_path(POST2), {"start": "0", "count": "2"}, "comments-post2.json")
 
 
-def page_source(client, token: str = TOKEN) -> Source:  # type: ignore[no-untyped-def]
-    return make_source(
-        client,
-        name="LinkedIn page",
-        platform="linkedin",
-        kind="owned",
-        pull=True,
-        settings={"organization_id": "2414183", "since": "2026-03-01T00:00:00Z"},
-        credentials={"access_token": token},
-    )
-
-
-def poll(client, source: Source, **options):  # type: ignore[no-untyped-def]
-    with tenancy.tenant_context(client):
-        return source_poll(client=client, source_id=source.pk, **options)
-
-
-def reload(client, source: Source) -> Source:
-    with tenancy.tenant_context(client):
-        return Source.objects.get(pk=source.pk)
-
-
-def next_poll(client, source: Source) -> datetime:  # type: ignore[no-untyped-def]
-    at = reload(client, source).next_poll_at
-    assert at is not None
-    return at
-
-
-def stored(client) -> set[str]:  # type: ignore[no-untyped-def]
-    with tenancy.tenant_context(client):
-        return set(Mention.objects.values_list("external_id", flat=True))
+page_source = source_factory(
+    name="LinkedIn page",
+    platform="linkedin",
+    kind="owned",
+    settings={"organization_id": "2414183", "since": "2026-03-01T00:00:00Z"},
+    credentials={"access_token": TOKEN},
+)
 
 
 def test_comments_on_the_pages_posts_are_read_then_only_what_is_new(world, api):
@@ -186,12 +159,8 @@ def test_a_daily_limit_waits_until_midnight_utc_and_loses_nothing(world, api):
         "this resource is reached (serviceErrorCode 101). LinkedIn's daily limits reset at "
         "midnight UTC"
     )
-    source = reload(world.alpha, source)
-    assert source.last_error == result.error
     midnight = before.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
-    assert abs((next_poll(world.alpha, source) - midnight).total_seconds() - 60) < 5
-    with tenancy.tenant_context(world.alpha):
-        assert sources_due(client=world.alpha) == []
+    assert_waits(world.alpha, source, result, since=midnight, between=(55, 65))
 
     after = poll(world.alpha, source)
     assert (after.accepted, after.duplicates, after.error) == (2, 0, "")
@@ -201,7 +170,7 @@ def test_a_daily_limit_waits_until_midnight_utc_and_loses_nothing(world, api):
 
 def test_a_refused_token_is_a_health_error(world, api):
     api.expect_request("/rest/posts").respond_with_json(body("error-401.json"), status=401)
-    source = page_source(world.alpha, token="AQV-expired")
+    source = page_source(world.alpha, credentials={"access_token": "AQV-expired"})
     result = poll(world.alpha, source)
     assert result.error.startswith(
         "LinkedIn refused the credentials (401): Invalid access token (serviceErrorCode 65600). "
@@ -249,7 +218,7 @@ def test_an_organization_without_posts_stores_nothing_and_brands_stay_apart(worl
     api.expect_request(
         "/rest/posts", query_string=POSTS, headers={"Authorization": "Bearer AQV-bravo"}
     ).respond_with_json(body("posts-empty.json"))
-    bravo = page_source(world.bravo, token="AQV-bravo")
+    bravo = page_source(world.bravo, credentials={"access_token": "AQV-bravo"})
     result = poll(world.bravo, bravo)
     assert (result.pages, result.accepted, result.error) == (1, 0, "")
     assert "walk" not in reload(world.bravo, bravo).poll_cursor

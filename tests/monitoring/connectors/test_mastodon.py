@@ -6,28 +6,31 @@ an account, test connection, and the other brand kept apart."""
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
-from django.core.cache import cache
 from django.utils import timezone
-from werkzeug import Response
 
 from clients import tenancy
 from monitoring.connectors import mastodon
-from monitoring.connectors.mastodon import plain_text, reset_seconds
+from monitoring.connectors.base import retry_after_seconds, seconds_until
+from monitoring.connectors.mastodon import plain_text
 from monitoring.models import Mention, Source
-from monitoring.services.polling import source_poll, source_test_connection, sources_due
-from tests.monitoring.factories import make_source
+from monitoring.services.polling import source_test_connection
+from tests.monitoring.connectors.helpers import (
+    Recordings,
+    assert_waits,
+    next_poll,
+    poll,
+    reload,
+    source_factory,
+    stored,
+)
 
 pytestmark = pytest.mark.django_db
 
-DATA = Path(__file__).parent.parent / "data" / "connectors" / "mastodon"
 TAG = "/api/v1/timelines/tag/alphabakery"
 SEARCH = "/api/v2/search"
 TOKEN = "ZA-Yj3aBD8U8Cm7lKUp-lm9O9BmDgdhHzDeqsY8tlL0"
@@ -41,59 +44,23 @@ S06, S07, S08, S09 = (
 NEWEST = {S03, S04, S05}
 
 
-@pytest.fixture(autouse=True)
-def _fresh_budgets():
-    """Rate budgets are counted in the cache per window: each test starts with full ones."""
-    cache.clear()
-
-
 @pytest.fixture
 def small_pages(monkeypatch):  # type: ignore[no-untyped-def]
     """Pages of three (Mastodon's `limit`), so that three recorded statuses fill one."""
     monkeypatch.setattr(mastodon, "LIMIT", 3)
 
 
-def body(name: str) -> Any:
-    return json.loads((DATA / name).read_text())
-
-
-def recorded(name: str, **values: Any) -> Response:
-    """A recorded response; header values may name `values` (the server's address in Link)."""
-    saved = body(name)
-    headers = {k: v.format(**values) for k, v in saved["headers"].items()}
-    return Response(json.dumps(saved["body"]), status=saved["status"], headers=headers)
+recordings = Recordings("mastodon")
+body, recorded = recordings.body, recordings.response
+mastodon_source = source_factory(
+    name="#alphabakery on Mastodon", platform="mastodon", kind="hashtag"
+)
 
 
 def tag_source(client, server, **fields) -> Source:  # type: ignore[no-untyped-def]
-    values = {
-        "name": "#alphabakery on Mastodon",
-        "platform": "mastodon",
-        "kind": "hashtag",
-        "pull": True,
-        "settings": {"instance": server.url_for(""), "hashtag": "#alphabakery"},
-    }
-    return make_source(client, **(values | fields))
-
-
-def poll(client, source: Source, **options):  # type: ignore[no-untyped-def]
-    with tenancy.tenant_context(client):
-        return source_poll(client=client, source_id=source.pk, **options)
-
-
-def reload(client, source: Source) -> Source:
-    with tenancy.tenant_context(client):
-        return Source.objects.get(pk=source.pk)
-
-
-def next_poll(client, source: Source) -> datetime:  # type: ignore[no-untyped-def]
-    at = reload(client, source).next_poll_at
-    assert at is not None
-    return at
-
-
-def stored(client) -> set[str]:  # type: ignore[no-untyped-def]
-    with tenancy.tenant_context(client):
-        return set(Mention.objects.values_list("external_id", flat=True))
+    """The hashtag's source; its instance is the local server (the Link header's `base`)."""
+    settings = {"instance": server.url_for(""), "hashtag": "#alphabakery"}
+    return mastodon_source(client, **({"settings": settings} | fields))
 
 
 def serve(server, name: str, **query: str) -> None:  # type: ignore[no-untyped-def]
@@ -195,15 +162,7 @@ def test_a_429_waits_until_mastodons_iso_reset_and_loses_nothing(world, httpserv
         r"Mastodon rate limit reached: Too many requests \(retry after (299|300) s\)\.",
         limited.error,
     )
-    source = reload(world.alpha, source)
-    assert (source.last_error, source.poll_failures) == (limited.error, 1)
-    assert (
-        before + timedelta(seconds=290)
-        < next_poll(world.alpha, source)
-        < before + timedelta(seconds=305)
-    )
-    with tenancy.tenant_context(world.alpha):
-        assert sources_due(client=world.alpha) == []
+    assert_waits(world.alpha, source, limited, since=before, between=(290, 305))
     resumed = poll(world.alpha, source)
     assert (resumed.accepted, resumed.duplicates, resumed.error) == (1, 0, "")
     assert stored(world.alpha) == NEWEST | {S06, S07, S08, S09}
@@ -306,7 +265,9 @@ def test_test_connection_names_the_account_and_what_is_missing(world, httpserver
 
 def test_iso_reset_times_and_html_content():
     now = datetime(2026, 3, 10, 19, 0, tzinfo=UTC)
-    headers = httpx.Headers({"X-RateLimit-Reset": "2026-03-10T19:05:00.000000Z"})
-    assert reset_seconds(headers, now) == 300.0
-    assert reset_seconds(httpx.Headers({"X-RateLimit-Reset": "1773169500"}), now) is None
+    assert seconds_until("2026-03-10T19:05:00.000000Z", now) == 300.0
+    assert seconds_until("1773169500", now) is None
+    # a number is an epoch time or seconds left, not an ISO time
+    headers = httpx.Headers({"X-RateLimit-Reset": "342"})
+    assert retry_after_seconds(headers) == 342.0
     assert plain_text("<p>a &amp; b<br>c</p><p>d</p>") == "a & b\nc\n\nd"

@@ -8,25 +8,29 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import datetime, timedelta
-from pathlib import Path
-from typing import Any
+from datetime import timedelta
 
 import pytest
-from django.core.cache import cache
 from django.utils import timezone
-from werkzeug import Response
 
 from clients import tenancy
 from monitoring.connectors import reddit
 from monitoring.connectors.reddit import RedditSearch, search_query
-from monitoring.models import Mention, Source
-from monitoring.services.polling import source_poll, source_test_connection, sources_due
-from tests.monitoring.factories import make_source
+from monitoring.models import Mention
+from monitoring.services.polling import source_test_connection
+from tests.monitoring.connectors.helpers import (
+    Recordings,
+    assert_waits,
+    local_api,
+    next_poll,
+    poll,
+    reload,
+    source_factory,
+    stored,
+)
 
 pytestmark = pytest.mark.django_db
 
-DATA = Path(__file__).parent.parent / "data" / "connectors" / "reddit"
 TOKEN_PATH = "/api/v1/access_token"
 SEARCH = "/search"
 ALPHA_APP = {"client_id": "p-jcoLKBynTLew", "client_secret": "gko_LXELoV07ZBNUXrvWZfzE3aI"}
@@ -38,26 +42,15 @@ LATER = {"t3_1j8qdkl", "t3_1j8qbmn", "t3_1j8q8zz"}
 
 
 @pytest.fixture(autouse=True)
-def _fresh_budgets_and_tokens():
-    """Budgets live in the cache, tokens in the worker's memory: each test starts without."""
-    cache.clear()
+def _fresh_tokens():
+    """Tokens live in the worker's memory: each test starts without."""
     reddit._TOKENS.clear()
 
 
-@pytest.fixture
-def api(settings, httpserver):  # type: ignore[no-untyped-def]
-    # one local server for both hosts: the token URL follows the API root
-    settings.CONNECTOR_BASE_URLS = {"redditsearch": httpserver.url_for("")}
-    return httpserver
-
-
-def body(name: str) -> Any:
-    return json.loads((DATA / name).read_text())
-
-
-def recorded(name: str) -> Response:
-    saved = body(name)
-    return Response(json.dumps(saved["body"]), status=saved["status"], headers=saved["headers"])
+# one local server for both hosts: the token URL follows the API root
+api = local_api(RedditSearch)
+recordings = Recordings("reddit")
+body, recorded = recordings.body, recordings.response
 
 
 def basic(app: dict[str, str]) -> dict[str, str]:
@@ -79,37 +72,13 @@ def search(**params: str) -> dict[str, str]:
     return {"q": QUERY, "sort": "new", "limit": "100", "type": "link", "raw_json": "1"} | params
 
 
-def reddit_source(client, **fields) -> Source:  # type: ignore[no-untyped-def]
-    values = {
-        "name": "Alpha on Reddit",
-        "platform": "reddit",
-        "kind": "keyword",
-        "pull": True,
-        "settings": {"keywords": ["bakkerij alpha", "alphabakery"]},
-        "credentials": ALPHA_APP,
-    }
-    return make_source(client, **(values | fields))
-
-
-def poll(client, source: Source, **options):  # type: ignore[no-untyped-def]
-    with tenancy.tenant_context(client):
-        return source_poll(client=client, source_id=source.pk, **options)
-
-
-def reload(client, source: Source) -> Source:
-    with tenancy.tenant_context(client):
-        return Source.objects.get(pk=source.pk)
-
-
-def next_poll(client, source: Source) -> datetime:  # type: ignore[no-untyped-def]
-    at = reload(client, source).next_poll_at
-    assert at is not None
-    return at
-
-
-def stored(client) -> set[str]:  # type: ignore[no-untyped-def]
-    with tenancy.tenant_context(client):
-        return set(Mention.objects.values_list("external_id", flat=True))
+reddit_source = source_factory(
+    name="Alpha on Reddit",
+    platform="reddit",
+    kind="keyword",
+    settings={"keywords": ["bakkerij alpha", "alphabakery"]},
+    credentials=ALPHA_APP,
+)
 
 
 def test_a_pass_pages_down_then_only_new_posts_late_ones_included(world, api):
@@ -216,15 +185,7 @@ def test_a_429_waits_for_the_reset_and_loses_nothing(world, api):
     limited = poll(world.alpha, source)
     assert (limited.pages, limited.accepted) == (1, 3)
     assert limited.error == "Reddit rate limit reached: Too Many Requests (retry after 342 s)."
-    source = reload(world.alpha, source)
-    assert (source.last_error, source.poll_failures) == (limited.error, 1)
-    assert (
-        before + timedelta(seconds=340)
-        < next_poll(world.alpha, source)
-        < before + timedelta(seconds=350)
-    )
-    with tenancy.tenant_context(world.alpha):
-        assert sources_due(client=world.alpha) == []
+    assert_waits(world.alpha, source, limited, since=before, between=(340, 350))
     resumed = poll(world.alpha, source)
     assert (resumed.accepted, resumed.duplicates, resumed.error) == (2, 0, "")
     assert stored(world.alpha) == PAGE1 | PAGE2

@@ -7,22 +7,29 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
-from django.core.cache import cache
 from django.utils import timezone
 
 from clients import tenancy
 from monitoring.connectors import tiktok
+from monitoring.connectors.tiktok import TikTokResearch
 from monitoring.models import Mention, Source
-from monitoring.services.polling import source_poll, source_test_connection, sources_due
-from tests.monitoring.factories import make_source
+from monitoring.services.polling import source_test_connection
+from tests.monitoring.connectors.helpers import (
+    Recordings,
+    assert_waits,
+    local_api,
+    next_poll,
+    poll,
+    reload,
+    source_factory,
+    stored,
+)
 
 pytestmark = pytest.mark.django_db
 
-DATA = Path(__file__).parent.parent / "data" / "connectors" / "tiktok"
 NOW = datetime(2026, 3, 4, 12, 0, tzinfo=UTC)
 TOKEN, QUERY = "/v2/oauth/token/", "/v2/research/video/query/"
 FIELDS = {
@@ -39,22 +46,15 @@ SECOND = {f"734200000000000000{n}" for n in (4, 5)}
 
 
 @pytest.fixture(autouse=True)
-def _fresh_budgets_and_a_fixed_day(monkeypatch):  # type: ignore[no-untyped-def]
-    """Budgets live in the cache per window: each test starts with full ones. Pages of three
-    videos keep the recordings short."""
-    cache.clear()
+def _a_fixed_day_and_short_pages(monkeypatch):  # type: ignore[no-untyped-def]
+    """TikTok queries by day: the clock is fixed. Pages of three videos keep the recordings
+    short."""
     monkeypatch.setattr(tiktok, "utcnow", lambda: NOW)
     monkeypatch.setattr(tiktok, "MAX_COUNT", 3)
 
 
-@pytest.fixture
-def api(settings, httpserver):  # type: ignore[no-untyped-def]
-    settings.CONNECTOR_BASE_URLS = {"tiktokresearch": httpserver.url_for("")}
-    return httpserver
-
-
-def body(name: str) -> Any:
-    return json.loads((DATA / name).read_text())
+api = local_api(TikTokResearch)
+body = Recordings("tiktok").body
 
 
 def query(start: str = "20260301", **more: Any) -> dict[str, Any]:
@@ -80,37 +80,13 @@ def expect_query(server, payload: dict[str, Any], name: str, status: int = 200, 
     ).respond_with_json(body(name), status=status, **kw)
 
 
-def research_source(client, credentials=None) -> Source:  # type: ignore[no-untyped-def]
-    return make_source(
-        client,
-        name="TikTok research",
-        platform="tiktok",
-        kind="keyword",
-        pull=True,
-        settings={"keywords": ["bakkerij alpha"], "since": "2026-03-01"},
-        credentials=credentials or CLIENT,
-    )
-
-
-def poll(client, source: Source, **options):  # type: ignore[no-untyped-def]
-    with tenancy.tenant_context(client):
-        return source_poll(client=client, source_id=source.pk, **options)
-
-
-def reload(client, source: Source) -> Source:
-    with tenancy.tenant_context(client):
-        return Source.objects.get(pk=source.pk)
-
-
-def next_poll(client, source: Source) -> datetime:  # type: ignore[no-untyped-def]
-    at = reload(client, source).next_poll_at
-    assert at is not None
-    return at
-
-
-def stored(client) -> set[str]:  # type: ignore[no-untyped-def]
-    with tenancy.tenant_context(client):
-        return set(Mention.objects.values_list("external_id", flat=True))
+research_source = source_factory(
+    name="TikTok research",
+    platform="tiktok",
+    kind="keyword",
+    settings={"keywords": ["bakkerij alpha"], "since": "2026-03-01"},
+    credentials=CLIENT,
+)
 
 
 def test_videos_are_read_page_by_page_then_only_what_is_new(world, api):
@@ -197,12 +173,7 @@ def test_a_spent_daily_limit_waits_until_midnight_utc_and_loses_nothing(world, a
         "(rate_limit_exceeded). The Research API allows 1,000 requests a day, reset at 00:00 "
         "UTC (retry after 43260 s)."  # 12 hours to midnight on the fixed clock, and a minute
     )
-    source = reload(world.alpha, source)
-    assert source.last_error == result.error and source.poll_failures == 1
-    waited = (next_poll(world.alpha, source) - before).total_seconds()
-    assert 43_255 < waited < 43_265
-    with tenancy.tenant_context(world.alpha):
-        assert sources_due(client=world.alpha) == []
+    assert_waits(world.alpha, source, result, since=before, between=(43_255, 43_265))
 
     after = poll(world.alpha, source)
     assert (after.accepted, after.duplicates, after.error) == (2, 0, "")

@@ -6,26 +6,29 @@ the other brand kept apart."""
 
 from __future__ import annotations
 
-import json
 import time
-from datetime import datetime, timedelta
-from pathlib import Path
-from typing import Any
+from datetime import timedelta
 
 import pytest
-from django.core.cache import cache
 from django.utils import timezone
-from werkzeug import Response
 
 from clients import tenancy
 from monitoring.connectors.x import XRecentSearch, search_query
 from monitoring.models import Mention, Source
-from monitoring.services.polling import source_poll, source_test_connection, sources_due
-from tests.monitoring.factories import make_source
+from monitoring.services.polling import source_test_connection
+from tests.monitoring.connectors.helpers import (
+    Recordings,
+    assert_waits,
+    local_api,
+    next_poll,
+    poll,
+    reload,
+    source_factory,
+    stored,
+)
 
 pytestmark = pytest.mark.django_db
 
-DATA = Path(__file__).parent.parent / "data" / "connectors" / "x"
 SEARCH = "/2/tweets/search/recent"
 TOKEN = "AAAAAAAAAAAAAAAAAAAAAAlphaTestBearer%3DToken"
 NEXT = "b26v89c19zqg8o3fpe17gr4rd4bgm3z1y4sxhvb7nowzx"
@@ -35,27 +38,9 @@ PAGE2 = {"2031436170654646530", "2031434912363446299"}
 LATER = {"2031446614471606330", "2031445519758262417"}
 
 
-@pytest.fixture(autouse=True)
-def _fresh_budgets():
-    """Rate budgets are counted in the cache per window: each test starts with full ones."""
-    cache.clear()
-
-
-@pytest.fixture
-def x_api(settings, httpserver):  # type: ignore[no-untyped-def]
-    settings.CONNECTOR_BASE_URLS = {"xrecentsearch": httpserver.url_for("")}
-    return httpserver
-
-
-def body(name: str) -> Any:
-    return json.loads((DATA / name).read_text())
-
-
-def recorded(name: str, **values: Any) -> Response:
-    """A recorded response (status, headers, body); header values may name `values`."""
-    saved = body(name)
-    headers = {k: v.format(**values) for k, v in saved["headers"].items()}
-    return Response(json.dumps(saved["body"]), status=saved["status"], headers=headers)
+x_api = local_api(XRecentSearch)
+recordings = Recordings("x")
+body, recorded = recordings.body, recordings.response
 
 
 def search(**params: str) -> dict[str, str]:
@@ -74,37 +59,13 @@ def bearer(token: str = TOKEN) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-def x_source(client, **fields) -> Source:  # type: ignore[no-untyped-def]
-    values = {
-        "name": "Alpha on X",
-        "platform": "x",
-        "kind": "keyword",
-        "pull": True,
-        "settings": {"keywords": ["bakkerij alpha"], "hashtag": "alphabakery"},
-        "credentials": {"bearer_token": TOKEN},
-    }
-    return make_source(client, **(values | fields))
-
-
-def poll(client, source: Source, **options):  # type: ignore[no-untyped-def]
-    with tenancy.tenant_context(client):
-        return source_poll(client=client, source_id=source.pk, **options)
-
-
-def reload(client, source: Source) -> Source:
-    with tenancy.tenant_context(client):
-        return Source.objects.get(pk=source.pk)
-
-
-def next_poll(client, source: Source) -> datetime:  # type: ignore[no-untyped-def]
-    at = reload(client, source).next_poll_at
-    assert at is not None
-    return at
-
-
-def stored(client) -> set[str]:  # type: ignore[no-untyped-def]
-    with tenancy.tenant_context(client):
-        return set(Mention.objects.values_list("external_id", flat=True))
+x_source = source_factory(
+    name="Alpha on X",
+    platform="x",
+    kind="keyword",
+    settings={"keywords": ["bakkerij alpha"], "hashtag": "alphabakery"},
+    credentials={"bearer_token": TOKEN},
+)
 
 
 def test_a_pass_pages_down_then_only_what_is_newer_is_asked(world, x_api):
@@ -208,15 +169,7 @@ def test_a_429_waits_for_the_reset_and_loses_nothing(world, x_api):
     limited = poll(world.alpha, source)
     assert (limited.pages, limited.accepted) == (1, 3)
     assert limited.error.startswith("X rate limit reached: Too Many Requests (retry after")
-    source = reload(world.alpha, source)
-    assert (source.last_error, source.poll_failures) == (limited.error, 1)
-    assert (
-        before + timedelta(seconds=290)
-        < next_poll(world.alpha, source)
-        < before + timedelta(seconds=310)
-    )
-    with tenancy.tenant_context(world.alpha):
-        assert sources_due(client=world.alpha) == []
+    assert_waits(world.alpha, source, limited, since=before, between=(290, 310))
 
     resumed = poll(world.alpha, source)  # after the reset
     assert (resumed.pages, resumed.accepted, resumed.duplicates, resumed.error) == (1, 2, 0, "")

@@ -5,24 +5,28 @@ the other brand kept apart."""
 
 from __future__ import annotations
 
-import json
-from datetime import datetime, timedelta
-from pathlib import Path
-from typing import Any
+from datetime import timedelta
 
 import pytest
-from django.core.cache import cache
 from django.utils import timezone
 
 from clients import tenancy
-from monitoring.connectors.youtube import quota_reset_in
+from monitoring.connectors.youtube import YouTubeComments, quota_reset_in
 from monitoring.models import Mention, Source
-from monitoring.services.polling import source_poll, source_test_connection, sources_due
-from tests.monitoring.factories import make_source
+from monitoring.services.polling import source_test_connection
+from tests.monitoring.connectors.helpers import (
+    Recordings,
+    assert_waits,
+    local_api,
+    next_poll,
+    poll,
+    reload,
+    source_factory,
+    stored,
+)
 
 pytestmark = pytest.mark.django_db
 
-DATA = Path(__file__).parent.parent / "data" / "connectors" / "youtube"
 THREADS = "/youtube/v3/commentThreads"
 CHANNEL = "UC4lphaB4keryNL0q8Xy2Zw1"
 KEY = "AIzaSyD-alpha-test-key"
@@ -31,20 +35,8 @@ FIRST_PAGE = {"UgzAlpha0001", "UgzAlpha0001.9zReply0001", "UgzAlpha0002", "UgzAl
 SECOND_PAGE = {"UgzAlpha0004", "UgzAlpha0005"}
 
 
-@pytest.fixture(autouse=True)
-def _fresh_budgets():
-    """Rate budgets are counted in the cache per window: each test starts with full ones."""
-    cache.clear()
-
-
-@pytest.fixture
-def youtube(settings, httpserver):  # type: ignore[no-untyped-def]
-    settings.CONNECTOR_BASE_URLS = {"youtubecomments": httpserver.url_for("")}
-    return httpserver
-
-
-def body(name: str) -> Any:
-    return json.loads((DATA / name).read_text())
+youtube = local_api(YouTubeComments)
+body = Recordings("youtube").body
 
 
 def threads(**params: str) -> dict[str, str]:
@@ -59,37 +51,13 @@ def threads(**params: str) -> dict[str, str]:
     } | params
 
 
-def comments_source(client, settings=None, credentials=None) -> Source:  # type: ignore[no-untyped-def]
-    return make_source(
-        client,
-        name="Comments on our videos",
-        platform="youtube",
-        kind="owned",
-        pull=True,
-        settings=settings or {"channel_id": CHANNEL, "since": "2026-03-01T00:00:00Z"},
-        credentials=credentials or {"api_key": KEY},
-    )
-
-
-def poll(client, source: Source, **options):  # type: ignore[no-untyped-def]
-    with tenancy.tenant_context(client):
-        return source_poll(client=client, source_id=source.pk, **options)
-
-
-def reload(client, source: Source) -> Source:
-    with tenancy.tenant_context(client):
-        return Source.objects.get(pk=source.pk)
-
-
-def next_poll(client, source: Source) -> datetime:  # type: ignore[no-untyped-def]
-    at = reload(client, source).next_poll_at
-    assert at is not None
-    return at
-
-
-def stored(client) -> set[str]:  # type: ignore[no-untyped-def]
-    with tenancy.tenant_context(client):
-        return set(Mention.objects.values_list("external_id", flat=True))
+comments_source = source_factory(
+    name="Comments on our videos",
+    platform="youtube",
+    kind="owned",
+    settings={"channel_id": CHANNEL, "since": "2026-03-01T00:00:00Z"},
+    credentials={"api_key": KEY},
+)
 
 
 def test_comments_are_read_page_by_page_then_only_what_is_new(world, youtube):
@@ -206,12 +174,9 @@ def test_a_spent_quota_waits_for_midnight_pacific_and_loses_nothing(world, youtu
         "YouTube quota for today is spent (403): The request cannot be completed because you "
         "have exceeded your quota. Google resets it at midnight Pacific time"
     )
-    source = reload(world.alpha, source)
-    assert source.last_error == result.error and source.poll_failures == 1
+    # not before Google resets the quota
     reset = before + timedelta(seconds=quota_reset_in(before))
-    assert abs((next_poll(world.alpha, source) - reset).total_seconds()) < 5
-    with tenancy.tenant_context(world.alpha):
-        assert sources_due(client=world.alpha) == []  # not before Google resets the quota
+    assert_waits(world.alpha, source, result, since=reset, between=(-5, 5))
 
     # after the reset: the walk goes on where it stopped
     after = poll(world.alpha, source)
@@ -292,14 +257,11 @@ def test_search_turns_videos_into_mentions_and_runs_once_an_hour(world, youtube)
     youtube.expect_ordered_request(
         "/youtube/v3/search", query_string=search | {"pageToken": "CDIQAA"}
     ).respond_with_json(body("search-page2.json"))
-    source = make_source(
+    source = comments_source(
         world.alpha,
         name="YouTube search",
-        platform="youtube",
         kind="keyword",
-        pull=True,
         settings={"query": "bakkerij alpha", "since": "2026-03-03T00:00:00Z"},
-        credentials={"api_key": KEY},
     )
     result = poll(world.alpha, source)
     assert (result.pages, result.accepted, result.error) == (2, 3, "")
