@@ -2,10 +2,23 @@
 
 Baseline. Each bin's count is compared with what this brand usually has at this hour of this
 weekday, `expected = level * hour_of_day_share * weekday_share`. `level` is a moving average of
-the deseasonalised counts (it follows a brand that grows within a day or two); the 24 hour and 7
-weekday shares are moving averages of each slot's share. Every update is clipped a few standard
-deviations above expectation, so a wave lifts the baseline only slowly and never teaches it that
-waves are normal, and the shares are frozen while a wave is on.
+the deseasonalised counts (it follows a brand that grows within a day or two); the 24 hour shares
+are moving averages of each slot's share. Every update is clipped a few standard deviations above
+expectation, so a wave lifts the baseline only slowly and never teaches it that waves are normal,
+and the hour shares are frozen while a wave is on.
+
+Weekdays. The level follows a busy weekend half-way within the day, so a weekday's share cannot
+be learnt against the level (a brunch chain's Saturdays would stay waves for weeks, and the
+dispersion and the bars would grow to absorb them, blind to the same volume on a Tuesday). It is
+learnt once a day, at midnight UTC: the day votes the log of its total over the median day of
+the last week (each day over its weekday's share; a bin counts up to `weekday_max_step` times
+its expectation, so an hour's burst counts only so far), bounded by `weekday_max_step` either
+way. The first vote moves the share half-way; after that the share moves, at a running-mean
+rate and then with `weekday_halflife_days`, towards the median of itself and its last two votes:
+one odd day moves nothing, a pattern seen two weeks running is mostly learnt by then. Not frozen
+by waves: a new brand's first 4x weekend opens a wave, the next ones are usual. The shares keep
+a mean of 1, the level taking the difference, so that learning Saturday leaves every other day's
+expectation as it was.
 
 Evidence. A count is judged as a count: under a negative binomial with the expected mean and a
 dispersion learnt from the brand's own history, the signed root of the deviance is close to a
@@ -14,6 +27,12 @@ to see); for a busy one the dispersion dominates (10 % above 5,000 is no crisis 
 test runs on the sums of the last 5 min, 15 min, 1 h and 4 h, so a slow burn that no single bin
 shows still adds up. A horizon counts only if its excess is material too: `min_excess` mentions
 and `min_ratio` times the expected count.
+
+Dispersion. It describes the brand's ordinary noise, so it learns only from ordinary bins: not in
+the warm-up (a baseline that knows no hours yet is no noise), not in a wave, and not while any
+horizon is past `calm_fraction` of its bar by the count model alone (material or not). Else a
+slow burn teaches it, hour by hour, that a rising 4 h sum is noise, before it ever shows. A brand
+that truly got noisier is still learnt: from its calm bins, and its bars rise with its peaks.
 
 The bar. Real mention counts have far heavier tails than any such model: a busy brand's bins jump
 5x every day. So each horizon keeps its last two weeks' daily peaks of z, and an alert must beat
@@ -28,8 +47,9 @@ with `escalate_factor` times the wave's strongest evidence so far alerts again. 
 first `warmup_hours`, while the baseline is learnt.
 
 Strictly streaming: each reading depends only on its bin and those before. The whole state is a
-small JSON-safe dict (under 4 KB), so a worker can keep it in a row between runs:
-`VolumeDetector.from_state(d.to_state())` continues exactly as `d` would have.
+small JSON-safe dict (about 4 KB), so a worker can keep it in a row between runs:
+`VolumeDetector.from_state(d.to_state())` continues exactly as `d` would have. A version 1 state
+(before weekdays were learnt by the day) is upgraded on reading.
 """
 
 from __future__ import annotations
@@ -63,8 +83,9 @@ class WaveParams:
     hour_halflife_days: float = 7.0
     weekday_halflife_days: float = 28.0
     dispersion_halflife_days: float = 7.0
-    # A day moves its weekday's share at most this factor (times the learning rate); a day's
-    # ratio counts as if `weekday_prior_count` more mentions had come as expected.
+    # A day's vote on its weekday's share is bounded by this factor either way (a brunch
+    # chain's weekends are 4x its weekdays: learnt in one step), and counts as if
+    # `weekday_prior_count` more mentions had come as usual (a quiet brand's days vote little).
     weekday_max_step: float = 4.0
     weekday_prior_count: float = 10.0
     # A spike, a burst, a wave, a slow burn (with longer bins, the shortest is one bin).
@@ -103,6 +124,8 @@ class WaveParams:
             raise ValueError("calm_fraction must be between 0 and 1")
         if self.return_days <= 1 or self.peak_days < 3:
             raise ValueError("need return_days > 1 and peak_days >= 3")
+        if self.weekday_max_step <= 1 or self.weekday_prior_count < 0:
+            raise ValueError("need weekday_max_step > 1 and weekday_prior_count >= 0")
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,6 +197,10 @@ def _quantile(ordered: list[float], q: float) -> float:
     return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
+def _median(values: list[float]) -> float:
+    return _quantile(sorted(values), 0.5)
+
+
 def _alpha(halflife_updates: float) -> float:
     return 1.0 - 0.5 ** (1.0 / halflife_updates)
 
@@ -223,13 +250,17 @@ class _State:
     level: float = 0.0
     hours: list[float] = field(default_factory=lambda: [1.0] * 24)
     hour_seen: list[int] = field(default_factory=lambda: [0] * 24)
-    # Weekday shares, kept at a mean of 1; each learns once a day from that day's total.
+    # Weekday shares, kept at a mean of 1; weekday_seen counts the moves of each.
     weekdays: list[float] = field(default_factory=lambda: [1.0] * 7)
-    weekday_seen: list[int] = field(default_factory=lambda: [0] * 7)  # days learnt from
-    day: int = -1  # the calendar day (UTC, days since the epoch) being summed
+    weekday_seen: list[int] = field(default_factory=lambda: [0] * 7)
+    # Each weekday's last vote (log share), and the last complete day of each weekday: its
+    # calendar day (UTC, days since the epoch) and its total. day_* sum the day under way.
+    weekday_votes: list[float | None] = field(default_factory=lambda: [None] * 7)
+    week_days: list[int] = field(default_factory=lambda: [-1] * 7)
+    week_totals: list[float] = field(default_factory=lambda: [0.0] * 7)
+    day: int = -1
     day_bins: int = 0
-    day_observed: float = 0.0
-    day_expected: float = 0.0
+    day_total: float = 0.0
     # The last max(horizon) bins' observed and expected counts; ring_pos is the oldest.
     ring_observed: list[float] = field(default_factory=list)
     ring_expected: list[float] = field(default_factory=list)
@@ -258,9 +289,8 @@ class VolumeDetector:
         self._max_wave_bins = max(1, round(p.max_wave_hours * bins_per_hour))
         self._max_gap_bins = round(p.max_gap_days * self._bins_per_day)
         self._a_level = _alpha(p.level_halflife_hours * bins_per_hour)
-        # An hour slot is visited bins_per_hour times a day, a weekday bins_per_day times a week.
+        # An hour slot is visited bins_per_hour times a day; a weekday moves once a week at most.
         self._a_hour = _alpha(p.hour_halflife_days * bins_per_hour)
-        # A weekday learns once a week.
         self._a_weekday = _alpha(p.weekday_halflife_days / 7)
         self._weekday_log_step = math.log(p.weekday_max_step)
         self._a_dispersion = _alpha(p.dispersion_halflife_days * self._bins_per_day)
@@ -309,10 +339,6 @@ class VolumeDetector:
         hour_share = s.hours[hour] * 24.0 / sum(s.hours)
         weekday_share = s.weekdays[weekday]
         expected = max(s.level * hour_share * weekday_share, p.min_expected)
-        if s.seen >= self._warmup_bins:
-            s.day_bins += 1
-            s.day_observed += value
-            s.day_expected += expected
 
         # Slide the ring: slot ring_pos holds the oldest bin, the one leaving the longest
         # horizon; a shorter horizon loses the bin its length back from the new one.
@@ -330,19 +356,24 @@ class VolumeDetector:
         best_evidence = 0.0
         best_z = 0.0
         best = self._horizons[0]
+        # The strongest evidence by the count model alone, material or not: what the
+        # dispersion must not learn from.
+        model_evidence = 0.0
         for h in self._horizons:
             window_expected = max(h.expected, p.min_expected)
             if first:
                 h.mean_sq = window_expected * window_expected
                 h.excess_var = p.prior_dispersion * h.mean_sq
-            z = 0.0
+            z = count_z(h.observed, window_expected, h.dispersion())
+            bar = max(p.alert_z, h.bar)
+            model_evidence = max(model_evidence, z / bar)
             if (
-                h.observed - window_expected >= p.min_excess
-                and h.observed >= p.min_ratio * window_expected
+                h.observed - window_expected < p.min_excess
+                or h.observed < p.min_ratio * window_expected
             ):
-                z = count_z(h.observed, window_expected, h.dispersion())
+                z = 0.0
             h.day_peak = max(h.day_peak, z)
-            evidence = z / max(p.alert_z, h.bar)
+            evidence = z / bar
             if evidence > best_evidence:
                 best_evidence, best_z, best = evidence, z, h
 
@@ -371,7 +402,8 @@ class VolumeDetector:
         else:
             s.wave_peak = 0.0
 
-        self._learn(value, expected, hour_share * weekday_share, hour, weekday)
+        ordinary = not s.in_wave and model_evidence < p.calm_fraction
+        self._learn(value, expected, hour_share * weekday_share, hour, weekday, ordinary)
         if s.seen % self._bins_per_day == 0:
             self._close_day()
 
@@ -399,13 +431,22 @@ class VolumeDetector:
             window_expected=best.expected,
         )
 
-    def _learn(self, value: float, expected: float, season: float, hour: int, weekday: int) -> None:
-        """Move the baseline towards this bin, clipped so that a wave cannot drag it along."""
+    def _learn(
+        self, value: float, expected: float, season: float, hour: int, weekday: int, ordinary: bool
+    ) -> None:
+        """Move the baseline towards this bin, clipped so that a wave cannot drag it along;
+        the dispersion only from an `ordinary` bin (no wave, no horizon elevated)."""
         s = self._s
         p = self.params
         h1 = self._horizons[0]
         sd = math.sqrt(expected + h1.dispersion() * expected * expected)
         clipped = min(value, expected + p.clip_sd * sd)
+        # Towards the day's vote a bin counts up to the largest step (a few SD for a quiet
+        # brand): a day-long pattern counts in full, an hour's burst only so far.
+        s.day_bins += 1
+        s.day_total += min(
+            value, expected + max((p.weekday_max_step - 1) * expected, p.clip_sd * sd)
+        )
 
         # Running means while there is little history, moving averages after.
         a = max(self._a_level, 1.0 / s.seen)
@@ -414,14 +455,25 @@ class VolumeDetector:
         if not s.in_wave:
             # Each slot's share moves towards this bin's share of the rest of the baseline.
             hours_total = sum(s.hours)
-            rest = s.level * s.weekdays[weekday] * 7.0 / sum(s.weekdays)
+            rest = s.level * s.weekdays[weekday]
             s.hour_seen[hour] += 1
             a = max(self._a_hour, 1.0 / (s.hour_seen[hour] + 1))
             target = clipped / max(rest, p.min_expected) * hours_total / 24.0
             s.hours[hour] = max(s.hours[hour] + a * (target - s.hours[hour]), 1e-3)
 
-
-        a = max(self._a_dispersion, 1.0 / (s.seen + p.prior_weight_bins))
+        learnt = s.seen - self._warmup_bins
+        if learnt <= 0:
+            # The warm-up's misfit is no noise: the dispersion stays the prior, at the scale
+            # the brand turns out to have.
+            a = 1.0 / s.seen
+            for h in self._horizons:
+                m = max(h.expected, p.min_expected)
+                h.mean_sq += a * (m * m - h.mean_sq)
+                h.excess_var = p.prior_dispersion * h.mean_sq
+            return
+        if not ordinary:
+            return
+        a = max(self._a_dispersion, 1.0 / (learnt + p.prior_weight_bins))
         for h in self._horizons:
             m = max(h.expected, p.min_expected)
             sd = math.sqrt(m + h.dispersion() * m * m)
@@ -430,27 +482,39 @@ class VolumeDetector:
             h.mean_sq += a * (m * m - h.mean_sq)
 
     def _close_calendar_day(self) -> None:
-        """At midnight UTC: move the day's weekday share by the log of its total over its
-        expected total, bounded, so that one odd day moves its weekday by a bounded factor that
-        washes out, while a pattern that comes back every week is learnt in two or three."""
+        """At midnight UTC, a complete day votes on its weekday's share: the log of its total
+        over the median day of the last week, each day over its weekday's share."""
         s = self._s
         p = self.params
-        if s.day_bins >= self._bins_per_day // 2:
+        # Complete days only (a bin's timestamp may jitter across midnight).
+        if s.day_bins >= self._bins_per_day - 1:
             weekday = (s.day + EPOCH_WEEKDAY) % 7
-            prior = p.weekday_prior_count
-            ratio = math.log((s.day_observed + prior) / (s.day_expected + prior))
-            ratio = min(max(ratio, -self._weekday_log_step), self._weekday_log_step)
-            s.weekday_seen[weekday] += 1
-            a = max(self._a_weekday, 1.0 / (s.weekday_seen[weekday] + 1))
-            s.weekdays[weekday] *= math.exp(a * ratio)
-            # Back to a mean of 1, the level taking the difference, so that learning Saturday
-            # leaves every other day's expectation as it was.
-            mean = sum(s.weekdays) / 7.0
-            s.weekdays = [w / mean for w in s.weekdays]
-            s.level *= mean
+            s.week_days[weekday] = s.day
+            s.week_totals[weekday] = s.day_total
+            week = [k for k in range(7) if s.week_days[k] > s.day - 7]
+            if len(week) >= 3:  # a median of something
+                usual = _median([s.week_totals[k] / s.weekdays[k] for k in week])
+                prior = p.weekday_prior_count
+                vote = math.log((s.day_total + prior) / (usual + prior))
+                vote = min(max(vote, -self._weekday_log_step), self._weekday_log_step)
+                current = math.log(s.weekdays[weekday])
+                last = s.weekday_votes[weekday]
+                s.weekday_votes[weekday] = vote
+                # The share moves to the median of itself and its last two votes: one odd day
+                # moves nothing, two days that agree move it as far as the nearer of them. The
+                # first vote, all there is to go on, moves it half-way.
+                if last is None:
+                    last = (current + vote) / 2
+                target = _median([current, vote, last])
+                if target != current:
+                    s.weekday_seen[weekday] += 1
+                    a = max(self._a_weekday, 1.0 / s.weekday_seen[weekday])
+                    s.weekdays[weekday] = max(math.exp(current + a * (target - current)), 1e-3)
+                    mean = sum(s.weekdays) / 7.0
+                    s.weekdays = [w / mean for w in s.weekdays]
+                    s.level *= mean
         s.day_bins = 0
-        s.day_observed = 0.0
-        s.day_expected = 0.0
+        s.day_total = 0.0
 
     def _close_day(self) -> None:
         """Once a day: record each horizon's peak and set its bar; recompute the running sums
@@ -487,7 +551,10 @@ class VolumeDetector:
 
     @classmethod
     def from_state(cls, data: dict[str, Any]) -> VolumeDetector:
-        """A detector that continues exactly where the one that wrote `data` stopped."""
+        """A detector that continues exactly where the one that wrote `data` stopped (from a
+        version 1 state: with the same baseline, learning weekdays the new way from there)."""
+        if data.get("version") == 1:
+            data = _upgrade_v1(data)
         if data.get("version") != STATE_VERSION:
             raise ValueError(f"unknown detector state version {data.get('version')!r}")
         params = dict(data["params"])
@@ -518,3 +585,15 @@ class VolumeDetector:
             )
         ]
         return detector
+
+
+def _upgrade_v1(data: dict[str, Any]) -> dict[str, Any]:
+    """A version 1 state as version 2: the weekday shares at a mean of 1 (as v1 used them), and
+    each weekday's count of bins learnt as a count of days; the day's sums start afresh."""
+    state = dict(data["state"])
+    weekdays = [float(w) for w in state["weekdays"]]
+    mean = sum(weekdays) / 7.0
+    state["weekdays"] = [w / mean for w in weekdays]
+    bins_per_day = SECONDS_PER_DAY // int(data["params"].get("bin_seconds", 300))
+    state["weekday_seen"] = [int(n) // bins_per_day for n in state["weekday_seen"]]
+    return {**data, "version": 2, "state": state}

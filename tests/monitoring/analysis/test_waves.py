@@ -188,6 +188,18 @@ def test_a_wave_does_not_teach_the_baseline_that_waves_are_normal():
     assert ratio < 1.25  # a 10x wave lifts tomorrow's baseline by a fraction, not 10x
 
 
+def test_a_crisis_day_does_not_teach_its_weekday():
+    # Day 15, a Tuesday, three times as busy all day: a wave, but no new usual Tuesday.
+    crisis_day = range(15 * BINS_PER_DAY, 16 * BINS_PER_DAY)
+    clean = replay(brand(23, 5_000))
+    crisis = replay(brand(23, 5_000, factor=lambda k: 3.0 if k in crisis_day else 1.0))
+    next_tuesday = slice(22 * BINS_PER_DAY, 23 * BINS_PER_DAY)
+    ratio = sum(r.expected for r in crisis[next_tuesday]) / sum(
+        r.expected for r in clean[next_tuesday]
+    )
+    assert ratio < 1.15
+
+
 def test_weekly_seasonality_is_learnt():
     readings = replay(brand(28, 20_000, dispersion=0.05, swing=0.0))
     monday = readings[21 * BINS_PER_DAY : 22 * BINS_PER_DAY]
@@ -253,6 +265,26 @@ def test_restored_mid_series_the_detector_continues_exactly():
     tail = [second.update(ts, value) for ts, value in rows[NOON + 3 :]]
     assert head + tail == straight
     assert any(r.alert for r in straight)
+
+
+def test_a_version_1_state_is_read_with_the_same_baseline():
+    rows = list(brand(16, 5_000))
+    detector = VolumeDetector()
+    for ts, value in rows[:-1]:
+        detector.update(ts, value)
+    state = json.loads(json.dumps(detector.to_state()))
+    # Version 1 kept weekday shares at any scale and counted their bins, not their days, and
+    # had no day sums.
+    v1 = dict(state["state"])
+    v1["weekdays"] = [2.0 * w for w in v1["weekdays"]]
+    v1["weekday_seen"] = [BINS_PER_DAY * n for n in v1["weekday_seen"]]
+    for name in ("weekday_votes", "week_days", "week_totals", "day", "day_bins", "day_total"):
+        del v1[name]
+    restored = VolumeDetector.from_state({**state, "version": 1, "state": v1})
+    ts, value = rows[-1]
+    assert restored.update(ts, value).expected == pytest.approx(
+        detector.update(ts, value).expected, rel=1e-9
+    )
 
 
 def test_state_keeps_non_default_settings_and_refuses_a_foreign_version():
