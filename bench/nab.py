@@ -39,8 +39,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from common import update_results
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -258,6 +256,8 @@ def main() -> None:
     rate = total_rows / total_seconds
     lines += ["", f"Detector speed: {rate:,.0f} updates/s (pure Python, one core)."]
     body = "\n".join(lines)
+    from common import update_results  # bench/ is on the path when run as a script
+
     update_results("Volume detector on NAB realTweets", body)
     print(body)
     print()
