@@ -1,4 +1,5 @@
-"""Create the demo agency: two brands and a login for every role. Safe to run again."""
+"""Create the demo agency: two brands with a week of mentions (Acme with a live wave and its
+alert) and a login for every role. Safe to run again."""
 
 from typing import Any
 
@@ -6,8 +7,10 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from agency.models import Role, User
 from agency.services import membership_grant
+from clients import tenancy
 from clients.models import Client
 from clients.services import client_onboard
+from monitoring.demo import demo_monitoring_seed
 
 # name, slug, time zone, language
 BRANDS = [
@@ -29,6 +32,11 @@ class Command(BaseCommand):
             clients[slug] = Client.objects.filter(slug=slug).first() or client_onboard(
                 name=name, slug=slug, timezone_name=timezone_name, language=language
             )
+        for slug, brand in clients.items():
+            with tenancy.tenant_context(brand):
+                stored = demo_monitoring_seed(client=brand, wave=slug == "acme")
+            if stored:
+                self.stdout.write(f"{brand.name}: {stored} demo mentions")
         logins: list[tuple[str, Role, str | None]] = [
             ("admin", Role.AGENCY_ADMIN, None),
             ("manager", Role.ACCOUNT_MANAGER, None),
