@@ -22,7 +22,7 @@ from django.utils import timezone
 from clients import tenancy
 from monitoring.connectors import exports
 from monitoring.exceptions import IngestError
-from monitoring.models import Channel, DeadLetter, ImportJob, ImportStatus, Source
+from monitoring.models import Channel, ImportJob, ImportStatus, Source
 from monitoring.services.ingestion import dead_letter_store, mentions_ingest
 
 if TYPE_CHECKING:
@@ -155,17 +155,10 @@ def _ingest_chunk(
         items=items,
         raws=[row for _, row in readable],
         channel=Channel.IMPORT,
+        # Name the fields as the user knows them (their columns) and the rows by file position.
+        field_name=lambda index, field: exports.describe_field(field, mappings[index]),
+        positions=[position for position, _ in readable],
     )
-    # Name the fields as the user knows them (their columns) and the rows by file position.
-    for rejection in result.rejected:
-        assert rejection.dead_letter_id is not None  # filed by mentions_ingest
-        DeadLetter.objects.filter(pk=rejection.dead_letter_id).update(
-            errors=[
-                {"field": exports.describe_field(f, mappings[rejection.index]), "message": m}
-                for f, m in rejection.errors
-            ],
-            batch_index=readable[rejection.index][0],
-        )
     job.next_row += len(rows)
     job.accepted += result.accepted
     job.duplicates += result.duplicates

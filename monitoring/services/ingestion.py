@@ -15,7 +15,7 @@ import gc
 import json
 import logging
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -388,18 +388,24 @@ def mentions_ingest(
     received_at: datetime | None = None,
     raws: Sequence[Any] | None = None,
     keep_rejects: bool = True,
+    field_name: Callable[[int, str], str] | None = None,
+    positions: Sequence[int] | None = None,
 ) -> IngestResult:
     """Validate, dedupe and store a batch of mentions for `source`; see the module docstring.
 
     `raws` are the payloads as they came when `items` were mapped from another format (an
     import row, a platform's webhook); they are kept with the mention and the dead letter.
-    `keep_rejects=False` (a replay) returns errors without filing new dead letters.
+    `field_name(index, field)` names a rejected item's field as its sender knows it (an import's
+    column) and `positions` gives each item's place in what was sent (an import's row), for the
+    errors and the dead letters. `keep_rejects=False` (a replay) returns errors without filing
+    new dead letters.
     """
     tenancy.require_tenant(client)
+    args = (client, source, items, channel, received_at, raws, keep_rejects, field_name, positions)
     if len(items) > SMALL_BATCH:
         with _gc_paused():
-            return _ingest(client, source, items, channel, received_at, raws, keep_rejects)
-    return _ingest(client, source, items, channel, received_at, raws, keep_rejects)
+            return _ingest(*args)
+    return _ingest(*args)
 
 
 def _ingest(
@@ -410,10 +416,15 @@ def _ingest(
     received_at: datetime | None,
     raws: Sequence[Any] | None,
     keep_rejects: bool,
+    field_name: Callable[[int, str], str] | None,
+    positions: Sequence[int] | None,
 ) -> IngestResult:
     result = IngestResult(received=len(items))
     received_at = received_at or timezone.now()
     valid, result.rejected = _validate(items)
+    if field_name is not None:
+        for rejection in result.rejected:
+            rejection.errors = [(field_name(rejection.index, f), m) for f, m in rejection.errors]
 
     unique: list[tuple[int, MentionIn]] = []
     seen: set[str] = set()
@@ -437,7 +448,7 @@ def _ingest(
                 errors=rejection.errors,
                 payload=_jsonable(items[rejection.index]),
                 raw_body=_raw_json(raws[rejection.index]) if raws else "",
-                batch_index=rejection.index,
+                batch_index=positions[rejection.index] if positions else rejection.index,
             )
             rejection.dead_letter_id = letter.pk
         source_record_success(
