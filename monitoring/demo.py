@@ -131,7 +131,7 @@ def demo_monitoring_seed(*, client: Client, wave: bool) -> int:
     for a brand that has sources already."""
     if Source.objects.exists():
         return 0
-    rng = random.Random(client.slug)
+    rng = random.Random(client.slug)  # noqa: S311 (demo data, not secrets)
     now = timezone.now()
     language = client.language or "nl"
     x = source_create(

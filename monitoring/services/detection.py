@@ -290,17 +290,32 @@ def _brand_lock(schema_name: str) -> None:
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
 
 
+# A multiplier picks up a negative story when their own post is negative, or when they join a
+# thread with negative posts in it without being positive themselves (a journalist's neutral
+# "Is this true?" under an angry post spreads it all the same). `{since}` is the wave's start.
+PICKED_UP = """
+    m.is_multiplier AND (
+        m.sentiment = 'neg'
+        OR (m.sentiment = 'neu' AND m.thread_id <> '' AND EXISTS (
+            SELECT 1 FROM monitoring_mention n
+            WHERE n.thread_id = m.thread_id AND n.source_id = m.source_id
+              AND n.sentiment = 'neg' AND n.id <> m.id AND n.posted_at >= %(since)s
+        ))
+    )
+"""
+
+
 def _negative_multipliers(since: datetime) -> list[Multiplier]:
     with connection.cursor() as cursor:
         cursor.execute(
-            """
+            f"""
             SELECT DISTINCT ON (a.id) a.handle, a.platform, a.followers, a.is_journalist,
                    a.is_influencer
             FROM monitoring_mention m JOIN monitoring_author a ON a.id = m.author_id
-            WHERE m.posted_at >= %s AND m.sentiment = 'neg' AND m.is_multiplier
+            WHERE m.posted_at >= %(since)s AND {PICKED_UP}
             ORDER BY a.id
-            """,
-            [since],
+            """,  # noqa: S608  # built from constants
+            {"since": since},
         )
         return [Multiplier(*row) for row in cursor.fetchall()]
 
@@ -472,16 +487,24 @@ def detection_backfill(*, client: Client, days: int, now: datetime | None = None
 
 
 def _multiplier_posts(since: datetime, until: datetime) -> tuple[datetime | None, datetime | None]:
-    """When the first and the latest negative post by a multiplier came, since `since`, among
+    """When the story a multiplier picked up began (their negative post, or the first negative
+    post of the thread they joined) and when the latest such post came, since `since`, among
     the posts no wave holds yet (a closed wave's posts cannot open the next one)."""
     with connection.cursor() as cursor:
         cursor.execute(
-            """
-            SELECT min(posted_at), max(posted_at) FROM monitoring_mention
-            WHERE posted_at >= %s AND posted_at <= %s AND sentiment = 'neg' AND is_multiplier
-              AND wave_id IS NULL
-            """,
-            [since, until],
+            f"""
+            SELECT min(LEAST(m.posted_at, (
+                       -- a thread picked up: the wave starts with its first negative post
+                       SELECT min(n.posted_at) FROM monitoring_mention n
+                       WHERE m.sentiment <> 'neg' AND n.thread_id = m.thread_id
+                         AND n.source_id = m.source_id AND n.sentiment = 'neg'
+                         AND n.posted_at >= %(since)s))),
+                   max(m.posted_at)
+            FROM monitoring_mention m
+            WHERE m.posted_at >= %(since)s AND m.posted_at <= %(until)s AND m.wave_id IS NULL
+              AND {PICKED_UP}
+            """,  # noqa: S608  # built from constants
+            {"since": since, "until": until},
         )
         first, last = cursor.fetchone()
     return first, last

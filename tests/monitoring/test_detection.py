@@ -312,3 +312,36 @@ def test_the_backfill_command_teaches_the_detectors_the_brands_past(world):
         call_command("detection_backfill", brand="alpha", days=0)
     with pytest.raises(CommandError):
         call_command("detection_backfill", brand="nope")
+
+
+def test_a_multiplier_joining_a_negative_thread_counts_even_when_neutral(world):
+    source = make_source(world.alpha)
+    question = "We are looking into these reports and have contacted the company."
+    with tenancy.tenant_context(world.alpha):
+        assert texts_sentiment(question) == "neu"
+    ingest(
+        world.alpha,
+        source,
+        [
+            item(1, NOW - timedelta(minutes=3), ANGRY[0], "fan1", 20, thread_id="t1"),
+            item(2, NOW - timedelta(minutes=2), ANGRY[1], "fan2", 20, thread_id="t1"),
+            # the same kind of question in a calm thread picks up nothing
+            item(3, NOW - timedelta(minutes=2), question, "reporter", 90_000, thread_id="t2"),
+        ],
+    )
+    assert wave_of(world.alpha) == (None, None)
+    ingest(
+        world.alpha,
+        source,
+        [item(4, NOW - timedelta(minutes=1), question, "reporter", 90_000, thread_id="t1")],
+    )
+    wave, alert = wave_of(world.alpha)
+    assert wave is not None and alert is not None
+    assert wave.started_at == NOW - timedelta(minutes=3)  # the thread's first angry post
+    assert "@reporter (90k)" in " ".join(alert.reasons)
+
+
+def texts_sentiment(text: str) -> str:
+    from monitoring.analysis.text import text_analyze
+
+    return text_analyze(text, lang="en").sentiment
