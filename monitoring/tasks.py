@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from celery import shared_task
 from django.core.cache import cache
@@ -17,6 +18,14 @@ from monitoring.services.processing import REQUEUE_AFTER, mentions_unprocessed_i
 from monitoring.services.processing import mentions_process_pending as process_pending
 
 logger = logging.getLogger(__name__)
+
+
+def _for_each_brand(task: Any) -> int:
+    """The fan-out of a periodic job, which runs in public: one `task` per brand."""
+    schemas = list(Client.objects.brands().values_list("schema_name", flat=True))
+    for schema_name in schemas:
+        task.delay(schema_name=schema_name)
+    return len(schemas)
 
 
 @shared_task(base=tenancy.TenantTask, acks_late=True)
@@ -39,10 +48,7 @@ def mentions_requeue_unprocessed(*, schema_name: str) -> int:
 @shared_task
 def mentions_requeue_unprocessed_all() -> int:
     """Periodic, in public: one requeue task per brand."""
-    schemas = list(Client.objects.brands().values_list("schema_name", flat=True))
-    for schema_name in schemas:
-        mentions_requeue_unprocessed.delay(schema_name=schema_name)
-    return len(schemas)
+    return _for_each_brand(mentions_requeue_unprocessed)
 
 
 @shared_task(base=tenancy.TenantTask, acks_late=True)
@@ -66,10 +72,7 @@ def waves_tick(*, schema_name: str) -> str:
 @shared_task
 def waves_tick_all() -> int:
     """Periodic, in public: one tick per brand."""
-    schemas = list(Client.objects.brands().values_list("schema_name", flat=True))
-    for schema_name in schemas:
-        waves_tick.delay(schema_name=schema_name)
-    return len(schemas)
+    return _for_each_brand(waves_tick)
 
 
 @shared_task(base=tenancy.TenantTask, acks_late=True)
@@ -96,7 +99,4 @@ def sources_poll_due(*, schema_name: str) -> int:
 @shared_task
 def sources_poll_due_all() -> int:
     """Periodic, in public: one due-sources check per brand."""
-    schemas = list(Client.objects.brands().values_list("schema_name", flat=True))
-    for schema_name in schemas:
-        sources_poll_due.delay(schema_name=schema_name)
-    return len(schemas)
+    return _for_each_brand(sources_poll_due)

@@ -32,7 +32,6 @@ from django.utils import timezone
 from clients import tenancy
 from monitoring.analysis.text import texts_analyze
 from monitoring.analysis.verdict import (
-    LEVELS,
     Judgement,
     Multiplier,
     Thresholds,
@@ -185,6 +184,14 @@ def _bin_counts(since: datetime, until: datetime, seconds: int) -> dict[tuple[st
     return counts
 
 
+def _platforms_since(since: datetime) -> set[str]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT DISTINCT platform FROM monitoring_mention WHERE posted_at >= %s", [since]
+        )
+        return {row[0] for row in cursor.fetchall()}
+
+
 class _Series:
     def __init__(self, row: SeriesState, seconds: int) -> None:
         self.row = row
@@ -250,8 +257,10 @@ def _series_advance(
 
 
 def _series_save(series: dict[str, _Series], bins: list[VolumeBin]) -> None:
+    # Most runs (one per delivered batch) read no closed bin: only what moved is written.
     for s in series.values():
-        s.row.save()
+        if s.readings or s.row.pk is None:
+            s.row.save()
     VolumeBin.objects.bulk_create(bins, ignore_conflicts=True, batch_size=1000)
 
 
@@ -476,12 +485,7 @@ def detection_backfill(*, client: Client, days: int, now: datetime | None = None
     begin = now - timedelta(days=days)
     SeriesState.objects.all().delete()
     VolumeBin.objects.filter(start__gte=_floor(begin, seconds)).delete()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT DISTINCT platform FROM monitoring_mention WHERE posted_at >= %s", [begin]
-        )
-        platforms = {row[0] for row in cursor.fetchall()}
-    series, bins = _series_advance(now, seconds, platforms, begin=begin)
+    series, bins = _series_advance(now, seconds, _platforms_since(begin), begin=begin)
     _series_save(series, bins)
     return len(bins)
 
@@ -551,13 +555,9 @@ def waves_detect(*, client: Client, now: datetime | None = None) -> Wave | None:
     _brand_lock(client.schema_name)
     settings = BrandSettings.objects.get()
     seconds = settings.bin_minutes * 60
-    with connection.cursor() as cursor:  # series seen before keep running; these join them
-        cursor.execute(
-            "SELECT DISTINCT platform FROM monitoring_mention WHERE posted_at >= %s",
-            [_floor(now - CLOSE_GRACE, seconds) - timedelta(seconds=seconds)],
-        )
-        platforms = {row[0] for row in cursor.fetchall()}
-    series, bins = _series_advance(now, seconds, platforms)
+    # Series seen before keep running; the platforms of the bins to read join them.
+    since = _floor(now - CLOSE_GRACE, seconds) - timedelta(seconds=seconds)
+    series, bins = _series_advance(now, seconds, _platforms_since(since))
     _series_save(series, bins)
 
     strongest = _strongest(series)
@@ -622,4 +622,4 @@ def waves_detect(*, client: Client, now: datetime | None = None) -> Wave | None:
     return wave
 
 
-__all__ = ["LEVELS", "mentions_enrich", "reach_tier", "waves_detect"]
+__all__ = ["detection_backfill", "mentions_enrich", "reach_tier", "waves_detect"]

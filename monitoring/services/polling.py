@@ -92,7 +92,7 @@ def sources_due(*, client: Client, now: datetime | None = None) -> list[int]:
     )
 
 
-def _budget_take(connector: PullConnector, source: Source, now: float) -> float | None:
+def _budget_take(connector: PullConnector, now: float) -> float | None:
     """Count one request against the platform's budget; None if allowed, else the seconds
     until the window that has room. Keyed by platform in the brand's cache."""
     limit, window = connector.budget
@@ -146,7 +146,7 @@ def _poll(
     http = http or _http_for(connector)
     try:
         while result.pages < max_pages:
-            wait = _budget_take(connector, source, time.time())
+            wait = _budget_take(connector, time.time())
             if wait is not None:
                 result.skipped = f"{connector.name} budget for this window is spent"
                 _schedule(source, timezone.now() + timedelta(seconds=wait))
