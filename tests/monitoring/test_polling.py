@@ -247,31 +247,20 @@ def test_pull_is_refused_where_no_connector_polls(world):
 
 
 def test_the_periodic_poll_fans_out_one_task_per_brand_and_then_per_due_source(world, httpserver):
-    import json
-
-    import redis
-    from django.conf import settings
-
     from monitoring.tasks import sources_poll_due, sources_poll_due_all
+    from tests.monitoring.broker import sent_by
 
-    broker = redis.Redis.from_url(settings.CELERY_BROKER_URL)
-
-    def sent_since(before: int) -> list[dict]:
-        queued = [json.loads(raw)["headers"] for raw in broker.lrange("celery", 0, -1)]
-        new = queued[: len(queued) - before]
-        for _ in new:
-            broker.lpop("celery")
-        return new
-
-    before = broker.llen("celery")
-    assert sources_poll_due_all.apply().get() == 2  # runs in public
-    assert sorted(h["kwargsrepr"] for h in sent_since(before)) == [
+    count, sent = sent_by(lambda: sources_poll_due_all.apply().get())
+    assert count == 2  # runs in public
+    assert sorted(h["kwargsrepr"] for h in sent) == [
         "{'schema_name': 'brand_alpha'}",
         "{'schema_name': 'brand_bravo'}",
     ]
     source = feed_source(world.alpha, httpserver.url_for("/feed"))
-    before = broker.llen("celery")
-    assert sources_poll_due.apply(kwargs={"schema_name": world.alpha.schema_name}).get() == 1
-    (message,) = sent_since(before)
+    count, sent = sent_by(
+        lambda: sources_poll_due.apply(kwargs={"schema_name": world.alpha.schema_name}).get()
+    )
+    assert count == 1
+    (message,) = sent
     assert message["task"] == "monitoring.tasks.source_poll"
     assert message["kwargsrepr"] == f"{{'schema_name': 'brand_alpha', 'source_id': {source.pk}}}"

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 
 import pytest
-import redis
-from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
 
@@ -20,6 +17,7 @@ from monitoring.services.processing import (
     mentions_unprocessed_ids,
 )
 from monitoring.tasks import mentions_process_pending
+from tests.monitoring.broker import sent_by
 from tests.monitoring.factories import make_source, mention
 
 pytestmark = pytest.mark.django_db
@@ -50,31 +48,29 @@ def test_mentions_whose_message_was_lost_are_found_again(world):
         assert mentions_unprocessed_ids(client=world.alpha, older_than=REQUEUE_AFTER) == [ids[0]]
 
 
-def _queued(broker) -> list[dict]:
-    """Messages waiting on the real broker's default queue (no worker runs in this test)."""
-    return [json.loads(raw)["headers"] for raw in broker.lrange("celery", 0, -1)]
-
-
 def test_a_burst_queues_one_processing_run_per_brand(world, django_capture_on_commit_callbacks):
-    broker = redis.Redis.from_url(settings.CELERY_BROKER_URL)
     source = make_source(world.alpha)
     with tenancy.tenant_context(world.alpha):
         cache.delete(PENDING_KEY)
-    before = len(_queued(broker))
-    for n in range(5):
-        with django_capture_on_commit_callbacks(execute=True), tenancy.tenant_context(world.alpha):
-            mentions_ingest(client=world.alpha, source=source, items=[mention(n)], channel="api")
-    sent = _queued(broker)[: len(_queued(broker)) - before]  # LPUSH: newest first
+
+    def deliver(numbers: range) -> None:
+        for n in numbers:
+            with (
+                django_capture_on_commit_callbacks(execute=True),
+                tenancy.tenant_context(world.alpha),
+            ):
+                mentions_ingest(
+                    client=world.alpha, source=source, items=[mention(n)], channel="api"
+                )
+
+    _, sent = sent_by(lambda: deliver(range(5)))
     assert [(h["task"], h["kwargsrepr"]) for h in sent] == [
         ("monitoring.tasks.mentions_process_pending", "{'schema_name': 'brand_alpha'}")
     ]
     # the run clears the flag first, so what arrives after it gets a run of its own
     assert mentions_process_pending.apply(kwargs={"schema_name": "brand_alpha"}).get() == 5
-    with django_capture_on_commit_callbacks(execute=True), tenancy.tenant_context(world.alpha):
-        mentions_ingest(client=world.alpha, source=source, items=[mention(9)], channel="api")
-    assert len(_queued(broker)) == before + 2
-    for _ in range(2):  # leave the queue as it was
-        broker.lpop("celery")
+    _, sent = sent_by(lambda: deliver(range(9, 10)))
+    assert len(sent) == 1
     with tenancy.tenant_context(world.alpha):
         cache.delete(PENDING_KEY)
 
@@ -93,17 +89,13 @@ def test_a_task_for_one_brand_never_processes_anothers_mentions(world):
 def test_the_periodic_requeue_fans_out_one_task_per_brand(world):
     from monitoring.tasks import mentions_requeue_unprocessed_all
 
-    broker = redis.Redis.from_url(settings.CELERY_BROKER_URL)
-    before = len(_queued(broker))
-    assert mentions_requeue_unprocessed_all.apply().get() == 2  # runs in public
-    sent = _queued(broker)[: len(_queued(broker)) - before]
+    count, sent = sent_by(lambda: mentions_requeue_unprocessed_all.apply().get())
+    assert count == 2  # runs in public
     assert sorted(h["kwargsrepr"] for h in sent) == [
         "{'schema_name': 'brand_alpha'}",
         "{'schema_name': 'brand_bravo'}",
     ]
     assert {h["task"] for h in sent} == {"monitoring.tasks.mentions_requeue_unprocessed"}
-    for _ in sent:
-        broker.lpop("celery")
 
 
 def test_the_wave_tick_fans_out_and_runs_in_each_brand_alone(world):
@@ -111,16 +103,12 @@ def test_the_wave_tick_fans_out_and_runs_in_each_brand_alone(world):
     from monitoring.tasks import waves_tick, waves_tick_all
     from tests.monitoring.factories import make_alert
 
-    broker = redis.Redis.from_url(settings.CELERY_BROKER_URL)
-    before = len(_queued(broker))
-    assert waves_tick_all.apply().get() == 2  # runs in public
-    sent = _queued(broker)[: len(_queued(broker)) - before]
+    count, sent = sent_by(lambda: waves_tick_all.apply().get())
+    assert count == 2  # runs in public
     assert sorted(h["kwargsrepr"] for h in sent) == [
         "{'schema_name': 'brand_alpha'}",
         "{'schema_name': 'brand_bravo'}",
     ]
-    for _ in sent:
-        broker.lpop("celery")
 
     # an open wave in alpha whose last activity was long ago: alpha's tick closes it
     alert = make_alert(world.alpha)
