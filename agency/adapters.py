@@ -1,13 +1,18 @@
-"""allauth adapter: no self-service sign-up; after login, back to the brand host that asked."""
+"""allauth adapter: no self-service sign-up; after login, back to the brand host that asked; the
+client IP and the failed log-ins counted as the API counts them (agency.throttling)."""
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlsplit
 
 from allauth.account.adapter import DefaultAccountAdapter
-from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from django.utils.http import url_has_allowed_host_and_scheme
+
+from agency.throttling import client_ip, login_failure_record, login_lockout_seconds
+from clients.selectors import host_is_served
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -16,11 +21,33 @@ class AccountAdapter(DefaultAccountAdapter):
         return False
 
     def is_safe_url(self, url: str | None) -> bool:
+        """A relative URL, or one on the agency's host or the host of a brand that exists: not
+        any name under BASE_DOMAIN (`next=` to a host nobody answers on is refused)."""
         if not url:
             return False
         parts = urlsplit(url)
         if not parts.netloc:
             return url_has_allowed_host_and_scheme(url, allowed_hosts=None)
-        host = (parts.hostname or "").lower()
-        ours = host == settings.BASE_DOMAIN or host.endswith("." + settings.BASE_DOMAIN)
+        ours = host_is_served(host=parts.hostname or "")
         return ours and url_has_allowed_host_and_scheme(url, allowed_hosts={parts.netloc})
+
+    def get_client_ip(self, request: HttpRequest) -> str:
+        # allauth's login limits per IP: X-Forwarded-For believed only from TRUSTED_PROXIES.
+        ip = client_ip(request)
+        if not ip:
+            raise PermissionDenied("Unable to determine client IP address")
+        return ip
+
+    def pre_authenticate(self, request: HttpRequest, **credentials: Any) -> None:
+        # An account locked by failed log-ins (here or on the token endpoint) is refused before
+        # its password is checked.
+        email = credentials.get("email")
+        if email and login_lockout_seconds(email=email):
+            raise self.validation_error("too_many_login_attempts")
+        super().pre_authenticate(request, **credentials)
+
+    def authentication_failed(self, request: HttpRequest, **credentials: Any) -> None:
+        email = credentials.get("email")
+        if email:
+            login_failure_record(email=email)
+        super().authentication_failed(request, **credentials)

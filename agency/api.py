@@ -11,16 +11,16 @@ from django.contrib.auth import authenticate
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.authtoken.models import Token
-from rest_framework.exceptions import AuthenticationFailed, ValidationError
+from rest_framework.exceptions import AuthenticationFailed, Throttled, ValidationError
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
 from agency.api_base import acting_user, reject_unknown_fields
 from agency.permissions import Authenticated
 from agency.selectors import clients_for_user, user_agency_role
+from agency.throttling import ClientIPRateThrottle, login_failure_record, login_lockout_seconds
 from clients.api import ClientSerializer
 
 
@@ -59,12 +59,17 @@ class TokenSerializer(serializers.Serializer[Any]):
     token = serializers.CharField()
 
 
-class TokenThrottle(AnonRateThrottle):
+class TokenThrottle(ClientIPRateThrottle):
+    scope = "auth_token"
     rate = "20/min"
 
 
 class TokenView(APIView):
-    """Exchange e-mail and password (and a TOTP code where MFA is on) for an API token."""
+    """Exchange e-mail and password (and a TOTP code where MFA is on) for an API token.
+
+    Limited per client IP (TokenThrottle) and per account: after too many failed log-ins the
+    account is refused with 429 and Retry-After, the right password too (agency.throttling).
+    """
 
     permission_classes = [AllowAny]
     authentication_classes: list[Any] = []
@@ -78,10 +83,17 @@ class TokenView(APIView):
         serializer = TokenRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        user = authenticate(
-            request._request, email=data["email"].lower(), password=data["password"]
-        )
+        email = data["email"].lower()
+        locked_for = login_lockout_seconds(email=email)
+        if locked_for:
+            raise Throttled(
+                wait=locked_for,
+                detail="Too many failed log-ins for this account; it is locked for now.",
+                code="account_locked",
+            )
+        user = authenticate(request._request, email=email, password=data["password"])
         if user is None or not user.is_active:
+            login_failure_record(email=email)
             raise AuthenticationFailed("E-mail or password is wrong.")
         totp = Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).first()
         if totp is not None:
@@ -89,6 +101,7 @@ class TokenView(APIView):
             if not code:
                 raise ValidationError({"code": ["MFA is on for this user: give the TOTP code."]})
             if not TOTP(totp).validate_code(code):
+                login_failure_record(email=email)
                 raise ValidationError({"code": ["The TOTP code is wrong or expired."]})
         token, _ = Token.objects.get_or_create(user=user)
         return Response({"token": token.key}, status=status.HTTP_200_OK)

@@ -8,10 +8,12 @@ misrouted request fails instead of reading another schema. Querysets come from
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import QuerySet
-from rest_framework import generics, views
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import generics, serializers, views
 from rest_framework.exceptions import NotAuthenticated
 from rest_framework.request import Request
 
@@ -65,3 +67,52 @@ def reject_unknown_fields(data: Any, allowed: set[str] | frozenset[str]) -> None
     unknown = sorted(set(data) - set(allowed))
     if unknown:
         raise ValidationError({name: ["Unknown field."] for name in unknown})
+
+
+def jsonb_refusal(value: Any) -> str | None:
+    """Why PostgreSQL's jsonb would refuse to store `value` (a 500 at the INSERT), or None.
+
+    Python's JSON takes what jsonb does not: NUL characters, lone surrogates (`"\\ud800"`) and
+    numbers out of range (`1e400` reads as infinity).
+    """
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, str):
+            if "\x00" in item:
+                return "Null characters are not allowed."
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return "Surrogate characters are not allowed."
+        elif isinstance(item, float) and not math.isfinite(item):
+            return "Numbers must be finite."
+    return None
+
+
+class StorableJSONField(serializers.JSONField):
+    """JSON that the database can store (see jsonb_refusal): a 400, not a 500."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        value = super().to_internal_value(data)
+        refusal = jsonb_refusal(value)
+        if refusal:
+            raise serializers.ValidationError(refusal)
+        return value
+
+
+@extend_schema_field({"type": "object", "additionalProperties": True})
+class StorableJSONObjectField(StorableJSONField):
+    """A JSON object, also as a form field holding JSON (where DRF's JSONField takes `null`,
+    a list or a number)."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        value = super().to_internal_value(data)
+        if not isinstance(value, dict):
+            raise serializers.ValidationError("Expected a JSON object.")
+        return value

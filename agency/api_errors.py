@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest, JsonResponse
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -36,6 +37,12 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             error_body(status_code=exc.status, code=exc.code, message=exc.message, fields=fields),
             status=exc.status,
         )
+    # DRF turns these two into its own exceptions only inside its handler, so the envelope below
+    # would not see them as APIExceptions (object 404s answered `{"detail": ...}`).
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound(*exc.args)
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied(*exc.args)
     response = drf_exception_handler(exc, context)
     if response is None:
         return None

@@ -4,9 +4,12 @@ Required variables (SECRET_KEY, DATABASE_URL, REDIS_URL, CELERY_BROKER_URL, CELE
 fail at start when missing. Development reads them from `.env` (see `.env.example`).
 """
 
+import ipaddress
 from pathlib import Path
 
 import environ
+from csp import constants as csp
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -18,7 +21,8 @@ if (BASE_DIR / ".env").is_file():
 SECRET_KEY = env.str("SECRET_KEY")
 DEBUG = env.bool("DEBUG", default=False)
 
-BASE_DOMAIN = env.str("BASE_DOMAIN", default="agency.localhost")
+# Host names are case-insensitive; brands' hosts are stored and looked up in lower case.
+BASE_DOMAIN = env.str("BASE_DOMAIN", default="agency.localhost").lower()
 PUBLIC_PORT = env.str("PUBLIC_PORT", default="")
 ALLOWED_HOSTS = [BASE_DOMAIN, f".{BASE_DOMAIN}", *env.list("EXTRA_ALLOWED_HOSTS", default=[])]
 CSRF_TRUSTED_ORIGINS = env.list(
@@ -75,7 +79,10 @@ DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 MIDDLEWARE = [
+    # First, so that every answer carries the policy, also those of the middlewares below.
+    "csp.middleware.CSPMiddleware",
     "clients.middleware.TenantMiddleware",
+    "agency.request_limits.RequestLimitsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -121,10 +128,50 @@ SESSION_COOKIE_DOMAIN = env.str("SESSION_COOKIE_DOMAIN", default=BASE_DOMAIN)
 CSRF_COOKIE_DOMAIN = SESSION_COOKIE_DOMAIN
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# TLS: on by default in production (DEBUG=false), off in development and tests (no TLS there).
+# HSTS covers the brand hosts too (include subdomains) and asks for browsers' preload list.
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31_536_000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=not DEBUG)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=not DEBUG)
+# Behind a proxy that ends TLS: the header that says the request came over https, e.g.
+# "HTTP_X_FORWARDED_PROTO,https" (only when the proxy always sets it: clients can send it too).
+_proxy_ssl_header = env.list("SECURE_PROXY_SSL_HEADER", default=[])
+if _proxy_ssl_header and len(_proxy_ssl_header) != 2:
+    raise ImproperlyConfigured("SECURE_PROXY_SSL_HEADER is '<header>,<value>'.")
+SECURE_PROXY_SSL_HEADER = (
+    (_proxy_ssl_header[0], _proxy_ssl_header[1]) if _proxy_ssl_header else None
+)
+# Content-Security-Policy of every answer, pages and API: scripts, styles and images come from
+# our own host only (static files, never a CDN, nothing inline); forms post to our hosts only,
+# the portal and every brand host (log-out on a brand page posts to the portal).
+_our_hosts = [BASE_DOMAIN, f"*.{BASE_DOMAIN}"]
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [csp.SELF],
+        "script-src": [csp.SELF],
+        "style-src": [csp.SELF],
+        "img-src": [csp.SELF, "data:"],
+        "object-src": [csp.NONE],
+        "base-uri": [csp.SELF],
+        "frame-ancestors": [csp.NONE],
+        "form-action": [
+            csp.SELF,
+            *(f"{host}:{PUBLIC_PORT}" if PUBLIC_PORT else host for host in _our_hosts),
+        ],
+    }
+}
 LOGIN_REDIRECT_URL = "/"
 # Brand pages post to the portal (log out): with Django's default "same-origin" policy browsers
 # send `Origin: null` on such cross-host posts, and the CSRF origin check refuses them.
 SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
+# Reverse proxies (addresses or CIDR networks) whose X-Forwarded-For is believed: behind one, the
+# client is the right-most address in it that is not one of these. Empty: the connection's
+# address is the client, whatever the header says (agency.throttling). A bad entry fails here.
+TRUSTED_PROXIES = [
+    str(ipaddress.ip_network(proxy, strict=False))
+    for proxy in env.list("TRUSTED_PROXIES", default=[])
+]
 
 ACCOUNT_ADAPTER = "agency.adapters.AccountAdapter"
 ACCOUNT_LOGIN_METHODS = {"email"}
@@ -185,6 +232,9 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
 CONNECTOR_BASE_URLS: dict[str, str] = env.json("CONNECTOR_BASE_URLS", default={})
 
 # --- API -----------------------------------------------------------------------------------------
+# The largest body any door (webhooks, batch API, forms) takes; beyond it: 413 in JSON. The
+# batch doors also take at most monitoring.payloads.MAX_ITEMS items.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.TokenAuthentication",
@@ -192,8 +242,16 @@ REST_FRAMEWORK = {
     ],
     # Fails closed: every view checks tenant membership unless it names stricter classes.
     "DEFAULT_PERMISSION_CLASSES": ["agency.permissions.TenantAccess"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # drf-spectacular's, plus each operation's error answers (the `Error` component).
+    "DEFAULT_SCHEMA_CLASS": "agency.api_schema.AutoSchema",
+    "DEFAULT_METADATA_CLASS": "agency.api_metadata.Metadata",
     "EXCEPTION_HANDLER": "agency.api_errors.exception_handler",
+    # JSON that cannot be stored (lone surrogates, NaN, deep nesting) is a 400, not a 500.
+    "DEFAULT_PARSER_CLASSES": [
+        "agency.parsers.StrictJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.CursorPagination",
     "PAGE_SIZE": 50,
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
@@ -214,6 +272,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # One name per choice set that several fields share (platform and origin_platform, level
+    # and peak_level), instead of one per field.
+    "ENUM_NAME_OVERRIDES": {
+        "Platform": "monitoring.models.Platform",
+        "Level": "monitoring.models.Level",
+    },
 }
 
 # Fernet keys for secrets at rest, newest first; empty: derived from SECRET_KEY.

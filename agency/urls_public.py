@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import SimpleRouter
 
 from agency import api, views
@@ -17,6 +17,8 @@ api_v1 = [
     *router.urls,
 ]
 
+SWAGGER_PAGE = "agency/swagger_ui.html"
+
 urlpatterns = [
     path("", views.portal_home, name="portal-home"),
     path("healthz", views.healthz, name="healthz"),
@@ -24,7 +26,12 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api"), namespace="v1")),
     path("api/schema/", SpectacularAPIView.as_view(urlconf="agency.urls_public"), name="schema"),
-    path("api/schema/swagger/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger"),
+    # Its init script is served as a file (`?script`), for the Content-Security-Policy.
+    path(
+        "api/schema/swagger/",
+        SpectacularSwaggerSplitView.as_view(url_name="schema", template_name=SWAGGER_PAGE),
+        name="swagger",
+    ),
 ]
 
 handler404 = "agency.urls_tenant.not_found"

@@ -3,7 +3,7 @@
 from django.http import HttpRequest, HttpResponse
 from django.urls import include, path
 from django.views import defaults
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from agency import views
 from agency.api_errors import json_not_found, json_server_error
@@ -12,11 +12,18 @@ api_v1 = [
     path("", include("monitoring.urls")),
 ]
 
+SWAGGER_PAGE = "agency/swagger_ui.html"
+
 urlpatterns = [
     path("", views.brand_home, name="brand-home"),
     path("api/v1/", include((api_v1, "api"), namespace="v1")),
     path("api/schema/", SpectacularAPIView.as_view(urlconf="agency.urls_tenant"), name="schema"),
-    path("api/schema/swagger/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger"),
+    # Its init script is served as a file (`?script`), for the Content-Security-Policy.
+    path(
+        "api/schema/swagger/",
+        SpectacularSwaggerSplitView.as_view(url_name="schema", template_name=SWAGGER_PAGE),
+        name="swagger",
+    ),
 ]
 
 

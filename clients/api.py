@@ -12,6 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from agency.api_base import acting_user, reject_unknown_fields
+from agency.api_schema import error_response
 from agency.models import User
 from agency.permissions import ManagesClients, TenantAccess
 from agency.selectors import clients_for_user
@@ -35,8 +36,9 @@ class OnboardSerializer(serializers.Serializer[Any]):
 
 
 class ExportSerializer(serializers.ModelSerializer[ClientExport]):
+    # None when no user asked (the offboard_brand command) or the user is gone.
     requested_by: serializers.SlugRelatedField[User] = serializers.SlugRelatedField(
-        slug_field="email", read_only=True
+        slug_field="email", read_only=True, allow_null=True
     )
 
     class Meta:
@@ -58,6 +60,10 @@ class ExportSerializer(serializers.ModelSerializer[ClientExport]):
 
 class BySlug(CursorPagination):
     ordering = "slug"
+
+
+class NewestFirst(CursorPagination):
+    ordering = ("-created_at", "-id")
 
 
 class ClientViewSet(viewsets.GenericViewSet[Client]):
@@ -85,7 +91,12 @@ class ClientViewSet(viewsets.GenericViewSet[Client]):
         return Response(ClientSerializer(self.get_object()).data)
 
     @extend_schema(
-        request=OnboardSerializer, responses={201: ClientSerializer}, summary="Onboard a brand"
+        request=OnboardSerializer,
+        responses={
+            201: ClientSerializer,
+            409: error_response("A brand with this slug (or its host) exists already."),
+        },
+        summary="Onboard a brand",
     )
     def create(self, request: Request) -> Response:
         reject_unknown_fields(request.data, set(OnboardSerializer().fields))
@@ -101,7 +112,9 @@ class ClientViewSet(viewsets.GenericViewSet[Client]):
         )
         return Response(ClientSerializer(client).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(responses=ExportSerializer, summary="Offboard a brand: archive, then drop")
+    @extend_schema(
+        responses={200: ExportSerializer}, summary="Offboard a brand: archive, then drop"
+    )
     def destroy(self, request: Request, slug: str) -> Response:
         export = client_offboard(client=self.get_object(), acting_user=acting_user(request))
         return Response(ExportSerializer(export).data)
@@ -112,11 +125,13 @@ class ClientViewSet(viewsets.GenericViewSet[Client]):
     @extend_schema(
         methods=["POST"], request=None, responses={202: ExportSerializer}, summary="Queue an export"
     )
-    @action(detail=True, methods=["get", "post"])
+    @action(detail=True, methods=["get", "post"], pagination_class=NewestFirst)
     def exports(self, request: Request, slug: str) -> Response:
         client = self.get_object()
         if request.method == "POST":
             export = client_export_request(client=client, acting_user=acting_user(request))
             return Response(ExportSerializer(export).data, status=status.HTTP_202_ACCEPTED)
-        exports = ClientExport.objects.filter(client=client).select_related("requested_by")[:100]
-        return Response(ExportSerializer(exports, many=True).data)
+        exports = ClientExport.objects.filter(client=client).select_related("requested_by")
+        # (the viewset's type is of brands; this page is of their exports)
+        page = self.paginate_queryset(exports)  # type: ignore[arg-type]
+        return self.get_paginated_response(ExportSerializer(page, many=True).data)

@@ -5,7 +5,11 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from django.http import HttpRequest
 from django_tenants.middleware.main import TenantMainMiddleware
+from django_tenants.utils import remove_www
+
+from clients.tenancy import host_normalize
 
 HOST_CACHE_SECONDS = 10.0
 
@@ -20,6 +24,12 @@ class TenantMiddleware(TenantMainMiddleware):
     """
 
     _hosts: dict[str, tuple[float, Any]] = {}
+
+    @staticmethod
+    def hostname_from_request(request: HttpRequest) -> str:
+        # `ACME.example.com` is acme's host: Django's ALLOWED_HOSTS check ignores case, and so
+        # must the lookup (domains are stored in lower case).
+        return str(remove_www(host_normalize(request.get_host())))
 
     def get_tenant(self, domain_model: Any, hostname: str) -> Any:
         now = time.monotonic()

@@ -63,7 +63,8 @@ class Client(TenantMixin):
 
     @staticmethod
     def host_for(slug: str) -> str:
-        return f"{slug}.{settings.BASE_DOMAIN}"
+        # Stored and looked up in lower case (clients.tenancy.host_normalize).
+        return f"{slug}.{settings.BASE_DOMAIN}".lower()
 
     def get_absolute_url(self) -> str:
         port = f":{settings.PUBLIC_PORT}" if settings.PUBLIC_PORT else ""

@@ -15,6 +15,6 @@ def public_tenant_ensure() -> Client:
         defaults={"name": "Agency", "slug": "public"},
     )
     Domain.objects.update_or_create(
-        domain=settings.BASE_DOMAIN, defaults={"tenant": public, "is_primary": True}
+        domain=settings.BASE_DOMAIN.lower(), defaults={"tenant": public, "is_primary": True}
     )
     return public

@@ -70,6 +70,12 @@ def current_client() -> Client:
     return cast("Client", tenant_connection.tenant)
 
 
+def host_normalize(host: str) -> str:
+    """A request's host as brand hosts are stored: no port, lower case (host names are
+    case-insensitive), no trailing dot (`acme.example.com.` is the same host)."""
+    return host.split(":")[0].lower().rstrip(".")
+
+
 def reset_to_public() -> None:
     tenant_connection.set_schema_to_public()
 

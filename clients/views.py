@@ -4,10 +4,12 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 
+from clients.tenancy import host_normalize
+
 
 def unknown_host(request: HttpRequest) -> HttpResponse:
     """A host with no brand: a clear 404, never the public schema's pages or data."""
-    host = request.get_host().split(":")[0]
+    host = host_normalize(request.get_host())
     message = f"No brand answers on {host}."
     if request.path.startswith("/api/"):
         return JsonResponse(

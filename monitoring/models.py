@@ -264,8 +264,11 @@ class DeadLetter(models.Model):
     source = models.ForeignKey(Source, null=True, blank=True, on_delete=models.SET_NULL)
     channel = models.CharField(max_length=10, choices=Channel.choices)
     payload = models.JSONField(null=True, blank=True)
-    # The body as received when it was not JSON at all.
+    # What was received, as text a person can read: the item's exact JSON, or the bytes of a
+    # body or item that was not JSON (undecodable bytes escaped as \xNN).
     raw_body = models.TextField(blank=True)
+    # The bytes exactly as received, when they could not be read as JSON at all.
+    raw_bytes = models.BinaryField(null=True, blank=True)
     errors = models.JSONField(default=list)
     batch_index = models.IntegerField(null=True, blank=True)
     status = models.CharField(max_length=10, choices=DeadLetterStatus.choices, default="open")

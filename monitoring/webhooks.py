@@ -8,21 +8,26 @@
   the GET verification handshake against the source's `verify_token`, and POSTs signed
   `X-Hub-Signature-256: sha256=<hex HMAC-SHA256 of body with the app secret>`.
 
-Both take a batch (`{"mentions": [...]}` or a list; Meta's `entry` list). A bad signature is
-refused with 403 and logged, and nothing is stored; a body that is not JSON is refused with 400
-and kept as a dead letter.
+Both take a batch (`{"mentions": [...]}` or a list; Meta's `entry` list) of at most MAX_ITEMS
+items in at most DATA_UPLOAD_MAX_MEMORY_SIZE bytes (413 beyond). A bad signature is refused
+with 403 and logged, and nothing is stored or changed. Any body that is signed is answered 2xx
+or 4xx and kept: a body with no list of items in it is refused with 400 and kept whole as a
+dead letter; in a batch, the items that cannot be read or are invalid are dead letters and the
+others are stored (`monitoring.payloads.read_batch`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import logging
+import re
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
@@ -31,13 +36,16 @@ from clients import tenancy
 from clients.tenancy import current_client
 from monitoring.connectors.meta import meta_items
 from monitoring.models import Channel, Source
-from monitoring.services.ingestion import dead_letter_store, mentions_ingest, source_record_error
+from monitoring.payloads import MAX_ITEMS, Batch, read_batch, readable_text
+from monitoring.services.ingestion import dead_letter_store, mentions_ingest
 from monitoring.services.sources import source_credentials
 
 logger = logging.getLogger(__name__)
 
 REPLAY_WINDOW_SECONDS = 300
-MAX_BODY_BYTES = 5 * 1024 * 1024
+# Headers are ASCII and short; anything else is refused before it is compared.
+_STAMP = re.compile(r"[0-9]{1,12}")
+MAX_SIGNATURE_CHARS = 200
 
 
 def _error(status: int, code: str, message: str, field: str | None = None) -> JsonResponse:
@@ -54,47 +62,69 @@ def _source(public_id: uuid.UUID) -> Source | None:
 
 
 def _refuse(source: Source, request: HttpRequest, reason: str) -> JsonResponse:
+    # Logged, not written to the source's health: whoever knows a source's public id could
+    # otherwise set its error line with unsigned requests.
     logger.warning(
         "webhook for source %s refused: %s (from %s)",
         source.pk,
         reason,
         request.META.get("REMOTE_ADDR"),
     )
-    source_record_error(source=source, message=f"Webhook refused: {reason}.")
     return _error(403, "bad_signature", f"Refused: {reason}.")
 
 
-def _ingest(source: Source, body: bytes, items_of: Any) -> JsonResponse:
-    try:
-        payload = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        letter = dead_letter_store(
-            source=source,
-            channel=Channel.WEBHOOK,
-            errors=[("body", f"not JSON: {exc}")],
-            raw_body=body.decode("utf-8", errors="replace"),
-        )
-        return _error(
-            400, "parse_error", f"The body is not JSON (kept as dead letter {letter.pk}).", "body"
-        )
-    mapped = items_of(payload)
+def _signature_header(request: HttpRequest, name: str) -> bytes | None:
+    value = request.headers.get(name, "")
+    if not value.isascii() or len(value) > MAX_SIGNATURE_CHARS:
+        return None
+    return value.encode("ascii")
+
+
+def _too_large(request: HttpRequest) -> JsonResponse | None:
+    # (agency.request_limits answers first when the request says its length)
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    if len(request.body) > limit:
+        return _error(413, "too_large", f"At most {limit} bytes per request.")
+    return None
+
+
+def _dead_letter_body(source: Source, batch: Batch, reason: str) -> int:
+    letter = dead_letter_store(
+        source=source,
+        channel=Channel.WEBHOOK,
+        errors=[("body", reason)],
+        payload=batch.envelope,
+        raw_body=readable_text(batch.body),
+        raw_bytes=batch.body,
+    )
+    return letter.pk
+
+
+def _ingest(source: Source, batch: Batch, items_of: Callable[[Batch], Mapped]) -> JsonResponse:
+    mapped = batch.error if batch.error else items_of(batch)
     if isinstance(mapped, str):
-        letter = dead_letter_store(
-            source=source, channel=Channel.WEBHOOK, errors=[("body", mapped)], payload=payload
-        )
-        return _error(400, "invalid", f"{mapped} (kept as dead letter {letter.pk}).", "body")
+        letter_id = _dead_letter_body(source, batch, mapped)
+        return _error(400, "invalid", f"{mapped} (kept as dead letter {letter_id}).", "body")
     items, raws = mapped
+    if len(items) > MAX_ITEMS:
+        # Refused whole, like a body over the byte cap: the sender is told to split it.
+        return _error(
+            413,
+            "too_large",
+            f"At most {MAX_ITEMS} items per request; got {len(items)}. Nothing was stored.",
+            "mentions",
+        )
     result = mentions_ingest(
         client=current_client(), source=source, items=items, raws=raws, channel=Channel.WEBHOOK
     )
     return JsonResponse(result.as_dict(), status=result.http_status)
 
 
-def _our_items(payload: Any) -> tuple[list[Any], list[Any]] | str:
-    items = payload.get("mentions") if isinstance(payload, dict) else payload
-    if not isinstance(items, list):
-        return "Expected a list of mentions, or an object with a 'mentions' list."
-    return items, items
+Mapped = tuple[list[Any], list[Any]] | str
+
+
+def _our_items(batch: Batch) -> Mapped:
+    return batch.items, batch.items
 
 
 @csrf_exempt
@@ -107,18 +137,20 @@ def signed_webhook(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     secret = source_credentials(source=source).get("webhook_secret")
     if not secret:
         return _refuse(source, request, "the source has no webhook_secret configured")
-    if len(request.body) > MAX_BODY_BYTES:
-        return _error(413, "too_large", f"At most {MAX_BODY_BYTES} bytes per request.")
+    if (refusal := _too_large(request)) is not None:
+        return refusal
     stamp = request.headers.get("X-Stormdesk-Timestamp", "")
-    signature = request.headers.get("X-Stormdesk-Signature", "")
-    if not stamp.isdigit():
+    signature = _signature_header(request, "X-Stormdesk-Signature")
+    if not _STAMP.fullmatch(stamp):  # ASCII digits only: "²".isdigit() is true
         return _refuse(source, request, "missing or malformed X-Stormdesk-Timestamp")
     if abs(time.time() - int(stamp)) > REPLAY_WINDOW_SECONDS:
         return _refuse(source, request, "timestamp outside the 5-minute replay window")
     expected = hmac.new(secret.encode(), stamp.encode() + b"." + request.body, hashlib.sha256)
-    if not hmac.compare_digest(signature, "v1=" + expected.hexdigest()):
+    if signature is None or not hmac.compare_digest(
+        signature, b"v1=" + expected.hexdigest().encode()
+    ):
         return _refuse(source, request, "signature does not match")
-    return _ingest(source, request.body, _our_items)
+    return _ingest(source, read_batch(request.body, list_key="mentions"), _our_items)
 
 
 @csrf_exempt
@@ -133,7 +165,10 @@ def meta_webhook(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
         if (
             token
             and request.GET.get("hub.mode") == "subscribe"
-            and hmac.compare_digest(request.GET.get("hub.verify_token", ""), token)
+            and hmac.compare_digest(
+                request.GET.get("hub.verify_token", "").encode(errors="replace"),
+                str(token).encode(),
+            )
         ):
             return HttpResponse(request.GET.get("hub.challenge", ""), content_type="text/plain")
         return _refuse(source, request, "verification token does not match")
@@ -142,15 +177,15 @@ def meta_webhook(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     app_secret = credentials.get("app_secret")
     if not app_secret:
         return _refuse(source, request, "the source has no app_secret configured")
-    if len(request.body) > MAX_BODY_BYTES:
-        return _error(413, "too_large", f"At most {MAX_BODY_BYTES} bytes per request.")
-    expected = "sha256=" + hmac.new(app_secret.encode(), request.body, hashlib.sha256).hexdigest()
-    if not hmac.compare_digest(request.headers.get("X-Hub-Signature-256", ""), expected):
+    if (refusal := _too_large(request)) is not None:
+        return refusal
+    digest = hmac.new(app_secret.encode(), request.body, hashlib.sha256).hexdigest()
+    signature = _signature_header(request, "X-Hub-Signature-256")
+    if signature is None or not hmac.compare_digest(signature, b"sha256=" + digest.encode()):
         return _refuse(source, request, "X-Hub-Signature-256 does not match")
 
-    def items_of(payload: Any) -> tuple[list[Any], list[Any]] | str:
-        if isinstance(payload, dict) and "entry" in payload:
-            return meta_items(payload)
-        return _our_items(payload)
-
-    return _ingest(source, request.body, items_of)
+    batch = read_batch(request.body, list_key="entry")
+    if isinstance(batch.envelope, dict) and "object" in batch.envelope:
+        return _ingest(source, batch, lambda batch: meta_items(batch.envelope))
+    # Not Meta's format: our own batch, signed with the app secret.
+    return _ingest(source, read_batch(request.body, list_key="mentions"), _our_items)

@@ -16,6 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from agency.api_base import TenantGenericAPIView, acting_user, reject_unknown_fields
+from agency.api_schema import error_response
 from monitoring.models import Alert, AlertStatus, Level, Wave, WaveStatus
 from monitoring.services.alerts import alert_acknowledge, alert_dismiss, alert_resolve
 
@@ -67,6 +68,9 @@ class AlertSerializer(serializers.ModelSerializer[Alert]):
             "close_note",
             "wave",
         ]
+
+
+CLOSED = error_response("The alert is already resolved or dismissed.")
 
 
 class WaveFilters(serializers.Serializer[Any]):
@@ -136,7 +140,11 @@ class AlertDetail(AlertsScope, generics.RetrieveAPIView):  # type: ignore[misc]
 
 
 class AlertAcknowledge(AlertsScope):
-    @extend_schema(request=None, responses=AlertSerializer, summary="Acknowledge: I'm on it")
+    @extend_schema(
+        request=None,
+        responses={200: AlertSerializer, 409: error_response("The alert is not new.")},
+        summary="Acknowledge: I'm on it",
+    )
     def post(self, request: Request, pk: int) -> Response:
         reject_unknown_fields(request.data, set())
         alert = alert_acknowledge(
@@ -150,7 +158,11 @@ class ResolveSerializer(serializers.Serializer[Any]):
 
 
 class AlertResolve(AlertsScope):
-    @extend_schema(request=ResolveSerializer, responses=AlertSerializer, summary="Resolve")
+    @extend_schema(
+        request=ResolveSerializer,
+        responses={200: AlertSerializer, 409: CLOSED},
+        summary="Resolve",
+    )
     def post(self, request: Request, pk: int) -> Response:
         reject_unknown_fields(request.data, {"note"})
         body = ResolveSerializer(data=request.data)
@@ -169,7 +181,11 @@ class DismissSerializer(serializers.Serializer[Any]):
 
 
 class AlertDismiss(AlertsScope):
-    @extend_schema(request=DismissSerializer, responses=AlertSerializer, summary="Dismiss as noise")
+    @extend_schema(
+        request=DismissSerializer,
+        responses={200: AlertSerializer, 409: CLOSED},
+        summary="Dismiss as noise",
+    )
     def post(self, request: Request, pk: int) -> Response:
         reject_unknown_fields(request.data, {"reason"})
         body = DismissSerializer(data=request.data)

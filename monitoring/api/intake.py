@@ -3,27 +3,32 @@ dead letters and imports."""
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
 from collections.abc import Iterator
 from typing import Any
 
+from django.conf import settings
 from django.db.models import QuerySet
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema, extend_schema_field
-from rest_framework import generics, serializers, status
+from rest_framework import exceptions, generics, serializers, status
 from rest_framework.pagination import CursorPagination
-from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.parsers import BaseParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from agency.api_base import (
+    StorableJSONField,
+    StorableJSONObjectField,
     TenantAPIView,
     TenantGenericAPIView,
     acting_user,
     reject_unknown_fields,
 )
+from agency.api_schema import error_response
 from agency.selectors import Access, client_access
 from monitoring.exceptions import IngestError
 from monitoring.models import (
@@ -38,6 +43,7 @@ from monitoring.models import (
     Sentiment,
     Source,
 )
+from monitoring.payloads import MAX_ITEMS, Batch, read_batch, readable_text
 from monitoring.selectors import (
     brand_settings_get,
     mentions_filter,
@@ -128,6 +134,7 @@ class HealthSerializer(serializers.Serializer[Any]):
 
 
 class SourceSerializer(serializers.ModelSerializer[Source]):
+    settings = StorableJSONObjectField(required=False, help_text="The connector's settings.")
     credentials = serializers.DictField(
         write_only=True, required=False, help_text="Secrets (tokens, app secrets); write only."
     )
@@ -160,8 +167,7 @@ class SourceSerializer(serializers.ModelSerializer[Source]):
 
     @extend_schema_field(HealthSerializer)
     def get_health(self, source: Source) -> dict[str, Any]:
-        if not hasattr(source, "mentions_last_hour"):
-            return {}
+        # The views read sources through sources_with_stats, also after a write.
         health = source_health_of(source)
         return {
             "last_success_at": source.last_success_at,
@@ -191,12 +197,14 @@ class SourceList(SourcesScope, generics.ListCreateAPIView):  # type: ignore[misc
     def perform_create(self, serializer: Any) -> None:
         data = dict(serializer.validated_data)
         credentials = data.pop("credentials", None)
-        serializer.instance = source_create(
+        source = source_create(
             client=self.client,
             acting_user=acting_user(self.request),
             credentials=credentials,
             **data,
         )
+        # Read back with the figures its health needs.
+        serializer.instance = self.get_queryset().get(pk=source.pk)
 
 
 class SourceDetail(SourcesScope, generics.RetrieveUpdateAPIView):  # type: ignore[misc]
@@ -233,6 +241,28 @@ class SourceTestConnection(SourcesScope):
 # --- Ingestion through the API -------------------------------------------------------------------
 
 
+class MentionInSerializer(serializers.Serializer[Any]):
+    """The shape of one mention sent in (documentation: monitoring.schemas checks it)."""
+
+    external_id = serializers.CharField(max_length=200)
+    posted_at = serializers.DateTimeField(help_text="With a time zone; from 2000 to now + 1 day.")
+    text = serializers.CharField(required=False, allow_blank=True)
+    url = serializers.URLField(required=False, allow_blank=True)
+    author = serializers.DictField(required=False, allow_null=True)
+    language = serializers.CharField(required=False, allow_blank=True)
+    platform = serializers.CharField(required=False, allow_null=True)
+    thread_id = serializers.CharField(required=False, allow_blank=True)
+    parent_id = serializers.CharField(required=False, allow_blank=True)
+    likes = serializers.IntegerField(required=False, min_value=0)
+    shares = serializers.IntegerField(required=False, min_value=0)
+    comments = serializers.IntegerField(required=False, min_value=0)
+    views = serializers.IntegerField(required=False, min_value=0)
+
+
+class MentionBatchSerializer(serializers.Serializer[Any]):
+    mentions = MentionInSerializer(many=True, help_text=f"At most {MAX_ITEMS}.")
+
+
 class IngestResultSerializer(serializers.Serializer[Any]):
     received = serializers.IntegerField()
     accepted = serializers.IntegerField()
@@ -240,42 +270,81 @@ class IngestResultSerializer(serializers.Serializer[Any]):
     rejected = serializers.ListField(child=serializers.DictField())
 
 
+class TooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "too_large"
+
+
+class MentionBatchParser(BaseParser):
+    """JSON read by `monitoring.payloads.read_batch`: a body whose items cannot all be read is
+    still a batch (the unreadable ones become dead letters), never a parse error; the body is
+    read with the same byte cap as every door, whatever it says its length is."""
+
+    media_type = "application/json"
+
+    # (DRF takes any value as request.data; its stubs say a mapping)
+    def parse(  # type: ignore[override]
+        self, stream: Any, media_type: str | None = None, parser_context: Any = None
+    ) -> Batch:
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        body = stream.read(limit + 1) if stream is not None else b""
+        if len(body) > limit:
+            raise TooLarge(f"At most {limit} bytes per request.")
+        return read_batch(body, list_key="mentions")
+
+
 class SourceMentionsIngest(TenantGenericAPIView):
     """POST a batch of mentions for one source: `{"mentions": [...]}` or a bare list.
 
     200: all stored or duplicates; 207: some rejected (the others are stored); 422: all
-    rejected. Each rejected item is listed with its field errors and kept as a dead letter.
+    rejected. Each rejected item is listed with its field errors and kept as a dead letter,
+    also when it is not readable JSON. A body with no list in it is a 400, kept whole as a dead
+    letter. At most MAX_ITEMS items (413).
     """
 
-    parser_classes = [JSONParser]
-    MAX_BATCH = 10_000
+    parser_classes = [MentionBatchParser]
+    serializer_class = IngestResultSerializer
+    MAX_BATCH = MAX_ITEMS
 
     def scoped_queryset(self) -> QuerySet[Source]:
         return Source.objects.all()
 
-    @extend_schema(request=None, responses=IngestResultSerializer, summary="Ingest a batch")
+    @extend_schema(
+        request={"application/json": MentionBatchSerializer},
+        responses={
+            200: IngestResultSerializer,
+            207: IngestResultSerializer,
+            422: IngestResultSerializer,
+            413: error_response(
+                f"Over {MAX_ITEMS} mentions or the byte cap: refused whole, nothing stored."
+            ),
+        },
+        summary="Ingest a batch",
+    )
     def post(self, request: Request, pk: int) -> Response:
         source = self.get_object()
-        items = request.data.get("mentions") if isinstance(request.data, dict) else request.data
-        if not isinstance(items, list):
+        batch = request.data if isinstance(request.data, Batch) else read_batch(b"")
+        if batch.error is not None:
             letter = dead_letter_store(
                 source=source,
                 channel=Channel.API,
-                payload=request.data,
-                errors=[("mentions", "expected a list of mentions")],
+                errors=[("mentions", batch.error)],
+                payload=batch.envelope,
+                raw_body=readable_text(batch.body),
+                raw_bytes=batch.body,
             )
             raise IngestError(
                 f"Send a list of mentions, or an object with a 'mentions' list (kept as dead "
                 f"letter {letter.pk}).",
                 field="mentions",
             )
-        if len(items) > self.MAX_BATCH:
-            raise IngestError(
-                f"At most {self.MAX_BATCH} mentions per request; got {len(items)}.",
-                field="mentions",
+        if len(batch.items) > self.MAX_BATCH:
+            raise TooLarge(
+                f"At most {self.MAX_BATCH} mentions per request; got {len(batch.items)}. "
+                "Nothing was stored."
             )
         result = mentions_ingest(
-            client=self.client, source=source, items=items, channel=Channel.API
+            client=self.client, source=source, items=batch.items, channel=Channel.API
         )
         return Response(result.as_dict(), status=result.http_status)
 
@@ -297,7 +366,8 @@ class AuthorSerializer(serializers.ModelSerializer[Author]):
 
 
 class MentionSerializer(serializers.ModelSerializer[Mention]):
-    author = AuthorSerializer(read_only=True)
+    # None when the platform gave no author (e.g. an anonymous review).
+    author = AuthorSerializer(read_only=True, allow_null=True)
 
     class Meta:
         model = Mention
@@ -441,6 +511,10 @@ class MentionExport(MentionsMixin):
 
 
 class DeadLetterSerializer(serializers.ModelSerializer[DeadLetter]):
+    raw_base64 = serializers.SerializerMethodField(
+        help_text="The bytes exactly as received (base64), when they were not readable JSON."
+    )
+
     class Meta:
         model = DeadLetter
         fields = [
@@ -451,11 +525,17 @@ class DeadLetterSerializer(serializers.ModelSerializer[DeadLetter]):
             "errors",
             "payload",
             "raw_body",
+            "raw_base64",
             "batch_index",
             "received_at",
             "resolved_at",
             "resolution",
         ]
+
+    def get_raw_base64(self, letter: DeadLetter) -> str | None:
+        if letter.raw_bytes is None:
+            return None
+        return base64.b64encode(bytes(letter.raw_bytes)).decode("ascii")
 
 
 class DeadLetterList(TenantGenericAPIView, generics.ListAPIView):  # type: ignore[misc]
@@ -489,18 +569,30 @@ class DeadLetterDetail(DeadLettersScope, generics.RetrieveAPIView):  # type: ign
 
 
 class ReplaySerializer(serializers.Serializer[Any]):
-    payload = serializers.JSONField(required=False, help_text="A corrected item; default: as kept.")
+    payload = StorableJSONField(
+        required=False, allow_null=True, help_text="A corrected item; default: as kept."
+    )
 
 
 class DeadLetterReplay(DeadLettersScope):
-    @extend_schema(request=ReplaySerializer, responses=IngestResultSerializer, summary="Replay")
+    @extend_schema(
+        request=ReplaySerializer,
+        responses={
+            200: IngestResultSerializer,
+            422: IngestResultSerializer,
+            409: error_response("Already replayed or discarded, or its source is gone."),
+        },
+        summary="Replay: 200 stored; 422 rejected again, and the letter stays open",
+    )
     def post(self, request: Request, pk: int) -> Response:
         reject_unknown_fields(request.data, {"payload"})
+        body = ReplaySerializer(data=request.data)
+        body.is_valid(raise_exception=True)
         result = dead_letter_replay(
             client=self.client,
             letter=self.get_object(),
             acting_user=acting_user(request),
-            payload=request.data.get("payload"),
+            payload=body.validated_data.get("payload"),
         )
         return Response(result.as_dict(), status=result.http_status)
 
@@ -510,7 +602,14 @@ class DiscardSerializer(serializers.Serializer[Any]):
 
 
 class DeadLetterDiscard(DeadLettersScope):
-    @extend_schema(request=DiscardSerializer, responses=DeadLetterSerializer, summary="Discard")
+    @extend_schema(
+        request=DiscardSerializer,
+        responses={
+            200: DeadLetterSerializer,
+            409: error_response("Already replayed or discarded, or no reason given."),
+        },
+        summary="Discard",
+    )
     def post(self, request: Request, pk: int) -> Response:
         reject_unknown_fields(request.data, {"reason"})
         body = DiscardSerializer(data=request.data)

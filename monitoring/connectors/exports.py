@@ -9,7 +9,6 @@ Columns are matched by name, case and spacing ignored, against the synonyms each
 from __future__ import annotations
 
 import csv
-import json
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, tzinfo
@@ -17,6 +16,12 @@ from pathlib import Path
 from typing import Any
 
 from dateutil import parser as dateparser
+
+from monitoring.payloads import Invalid, Unreadable, read_batch, read_item
+
+# A post's text may be long (up to monitoring.schemas.MAX_TEXT, more in an export's other
+# columns): the csv module's default field limit (128 KiB) would stop the file at that row.
+csv.field_size_limit(16 * 1024 * 1024)
 
 SYNONYMS: dict[str, tuple[str, ...]] = {
     "external_id": (
@@ -147,7 +152,7 @@ def _timestamp(value: str, tz: tzinfo) -> str:
         return datetime.fromtimestamp(seconds, tz=UTC).isoformat()
     try:
         parsed = dateparser.parse(value)
-    except (ValueError, OverflowError):
+    except (ValueError, OverflowError, TypeError):
         return value  # left as it came: validation names the field
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=tz)
@@ -160,7 +165,7 @@ def _count(value: str) -> int | str:
         return 0
     try:
         return int(float(cleaned))
-    except ValueError:
+    except (ValueError, OverflowError):  # "abc", "nan"; "1e400" is infinite
         return value
 
 
@@ -209,25 +214,28 @@ def file_format(path: Path) -> str:
     return "csv"
 
 
-def read_rows(path: Path, fmt: str) -> Iterator[dict[str, Any]]:
-    """Rows of an export, streamed (a JSON array is read whole)."""
+def read_rows(path: Path, fmt: str) -> Iterator[Any]:
+    """Rows of an export, streamed (a JSON array is read whole). A row that cannot be read is
+    an `Unreadable` (its bytes and why) or an `Invalid` (not an object), never an exception,
+    so one bad row costs only itself."""
     if fmt == "jsonl":
-        with path.open(encoding="utf-8-sig") as handle:
+        with path.open("rb") as handle:
             for number, line in enumerate(handle, 1):
+                if number == 1:
+                    line = line.removeprefix(b"\xef\xbb\xbf")
                 if line.strip():
-                    try:
-                        yield json.loads(line)
-                    except json.JSONDecodeError as exc:
-                        yield {"__unreadable__": f"line {number}: {exc}", "__line__": line[:2000]}
+                    yield _object_row(read_item(line.strip()), f"line {number}")
         return
     if fmt == "json":
-        data = json.loads(path.read_text(encoding="utf-8-sig"))
-        rows = data.get("mentions", data) if isinstance(data, dict) else data
-        if not isinstance(rows, list):
-            raise ValueError('A JSON import holds a list of mentions (or {"mentions": [...]}).')
-        yield from rows
+        batch = read_batch(path.read_bytes().removeprefix(b"\xef\xbb\xbf"))
+        if batch.error:
+            raise ValueError(f"A JSON import holds a list of mentions: {batch.error}")
+        for number, row in enumerate(batch.items, 1):
+            yield _object_row(row, f"item {number}")
         return
-    with path.open(encoding="utf-8-sig", newline="") as handle:
+    # Bytes that are not UTF-8 come through as lone surrogates, which validation names: the
+    # rest of the row, and of the file, is read as usual.
+    with path.open(encoding="utf-8-sig", errors="surrogateescape", newline="") as handle:
         sample = handle.read(64_000)
         handle.seek(0)
         try:
@@ -235,6 +243,14 @@ def read_rows(path: Path, fmt: str) -> Iterator[dict[str, Any]]:
         except csv.Error:
             dialect = csv.excel
         yield from csv.DictReader(handle, dialect=dialect)
+
+
+def _object_row(row: Any, where: str) -> Any:
+    if isinstance(row, Unreadable):
+        return Unreadable(raw=row.raw, reason=f"{where}: {row.reason}")
+    if not isinstance(row, dict):
+        return Invalid(row, f"{where}: a row must be a JSON object, not {type(row).__name__}")
+    return row
 
 
 def header_of(path: Path, fmt: str) -> list[str]:
@@ -260,12 +276,13 @@ def describe_field(field: str, mapping: dict[str, str]) -> str:
     return f"{field} (column '{column}')" if column else field
 
 
-def unreadable(row: dict[str, Any]) -> str | None:
-    return row.get("__unreadable__") if isinstance(row, dict) else None
+def unreadable(row: Any) -> str | None:
+    """Why a row could not be read at all, or None for a row to map and validate."""
+    return row.reason if isinstance(row, Unreadable | Invalid) else None
 
 
-def chunked(rows: Iterator[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
-    chunk: list[dict[str, Any]] = []
+def chunked(rows: Iterator[Any], size: int) -> Iterator[list[Any]]:
+    chunk: list[Any] = []
     for row in rows:
         chunk.append(row)
         if len(chunk) == size:
@@ -275,7 +292,7 @@ def chunked(rows: Iterator[dict[str, Any]], size: int) -> Iterator[list[dict[str
         yield chunk
 
 
-def rows_from(rows: Iterator[dict[str, Any]], start: int) -> Iterator[dict[str, Any]]:
+def rows_from(rows: Iterator[Any], start: int) -> Iterator[Any]:
     for index, row in enumerate(rows):
         if index >= start:
             yield row

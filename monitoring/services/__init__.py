@@ -27,6 +27,8 @@ EDITABLE_SETTINGS = (
     "crisis_negative_ratio",
     "crisis_min_negative",
 )
+# Bin sizes that tile an hour, and so a day: the detectors' hour-of-day baseline needs that.
+BIN_MINUTES = tuple(m for m in range(1, 61) if 60 % m == 0)
 
 
 def brand_settings_initialize(*, client: Client) -> BrandSettings:
@@ -40,7 +42,10 @@ def brand_settings_initialize(*, client: Client) -> BrandSettings:
 def brand_settings_update(
     *, client: Client, acting_user: User | None, changes: dict[str, Any]
 ) -> BrandSettings:
-    """Change the brand's watch settings; unknown or invalid fields raise SettingsError."""
+    """Change the brand's watch settings; unknown or invalid fields raise SettingsError.
+
+    A new bin_minutes takes effect at the brand's next detection run, which re-bases its
+    detectors on the new size (monitoring.services.detection._series_rebase)."""
     tenancy.require_tenant(client)
     unknown = set(changes) - set(EDITABLE_SETTINGS)
     if unknown:
@@ -54,6 +59,11 @@ def brand_settings_update(
     except ValidationError as exc:
         field, messages = next(iter(exc.message_dict.items()))
         raise SettingsError(" ".join(messages), field=field) from exc
+    if settings.bin_minutes not in BIN_MINUTES:
+        raise SettingsError(
+            f"Use a bin size that divides an hour: {', '.join(map(str, BIN_MINUTES))} minutes.",
+            field="bin_minutes",
+        )
     settings.save()
     audit_record(
         verb="brand.settings_updated",

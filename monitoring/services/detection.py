@@ -39,7 +39,7 @@ from monitoring.analysis.verdict import (
     judge,
     platform_name,
 )
-from monitoring.analysis.waves import Reading, VolumeDetector
+from monitoring.analysis.waves import Reading, VolumeDetector, WaveParams
 from monitoring.models import (
     LEVEL_ORDER,
     Alert,
@@ -68,6 +68,9 @@ WAVE_QUIET = timedelta(hours=2)
 MULTIPLIER_LOOKBACK = timedelta(hours=6)
 # A series that saw nothing for this long starts afresh rather than replaying empty bins.
 MAX_CATCH_UP = timedelta(days=7)
+# After a change of bin size, the detectors re-learn at most this much of the stored history:
+# the two weeks of daily peaks that their bars are made of.
+REBASE_HISTORY = timedelta(days=14)
 OVERALL = "all"
 NEGATIVE = ":neg"
 
@@ -254,6 +257,59 @@ def _series_advance(
             s.open_reading = peek.update(start, counts.get((key, start), 0))
             start += timedelta(seconds=seconds)
     return series, bins
+
+
+def _state_bin_seconds(row: SeriesState) -> int:
+    params = row.state.get("params", {})
+    return int(params.get("bin_seconds", WaveParams.bin_seconds))
+
+
+def _series_rebase(seconds: int) -> int:
+    """Re-learn the stored history at a new bin size when the brand's bin_minutes changed.
+
+    A detector's state is tied to its bin size (its ring of bins, its hour shares per bin, its
+    anchor on the old grid), so feeding it bins of another size would fail or misread every
+    count. Starting the series from nothing would do neither, but would leave the brand blind for
+    the day of warm-up, in the middle of a wave perhaps. The mentions are stored, so instead
+    every series is rebuilt as if it had watched at the new size all along: from when the old
+    detectors started (at most REBASE_HISTORY ago) up to the last bin they had read, reading
+    what they read and no more. The replayed bins open no wave and raise no alert: they were
+    judged once already. The open wave, its alert and its mentions are left as they are; the
+    bins after the replay are judged as usual by the caller, so the wave grows or closes as it
+    would have. The brand's stored bins over the replayed span are replaced by bins of the new
+    size; older ones stay as they were read, at the old size.
+
+    Runs under the brand's lock, inside waves_detect's transaction: whoever changed the setting
+    (the API, the admin), the first detection run after it re-bases, once. Returns the number
+    of bins replayed (0 when the detectors already use `seconds`).
+    """
+    rows = [row for row in SeriesState.objects.all() if row.state]
+    if all(_state_bin_seconds(row) == seconds for row in rows):
+        return 0
+    # The end of the last bin the old detectors read, and when the first of them started.
+    read_to = max(
+        (
+            row.last_bin + timedelta(seconds=_state_bin_seconds(row))
+            for row in rows
+            if row.last_bin is not None
+        ),
+        default=None,
+    )
+    anchors = [row.state["state"].get("anchor") for row in rows]
+    started = min((a for a in anchors if a is not None), default=None)
+    platforms = {row.key.removesuffix(NEGATIVE) for row in rows} - {OVERALL}
+    SeriesState.objects.all().delete()
+    logger.info("bin size now %s s: the brand's detectors re-learn their history", seconds)
+    if read_to is None or started is None:
+        return 0  # they had read nothing: they simply start at the new size
+    begin = max(datetime.fromtimestamp(started, tz=UTC), read_to - REBASE_HISTORY)
+    VolumeBin.objects.filter(start__gte=_floor(begin, seconds)).delete()
+    # As if run at the moment the old detectors had read to: the bins that had closed then.
+    series, bins = _series_advance(
+        read_to + CLOSE_GRACE, seconds, platforms | _platforms_since(begin), begin=begin
+    )
+    _series_save(series, bins)
+    return len(bins)
 
 
 def _series_save(series: dict[str, _Series], bins: list[VolumeBin]) -> None:
@@ -555,6 +611,7 @@ def waves_detect(*, client: Client, now: datetime | None = None) -> Wave | None:
     _brand_lock(client.schema_name)
     settings = BrandSettings.objects.get()
     seconds = settings.bin_minutes * 60
+    _series_rebase(seconds)
     # Series seen before keep running; the platforms of the bins to read join them.
     since = _floor(now - CLOSE_GRACE, seconds) - timedelta(seconds=seconds)
     series, bins = _series_advance(now, seconds, _platforms_since(since))

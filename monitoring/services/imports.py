@@ -8,12 +8,13 @@ none is stored twice (the unique external id would drop it anyway).
 
 from __future__ import annotations
 
+import csv
 import logging
 import uuid
 import zoneinfo
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import transaction
@@ -23,7 +24,7 @@ from clients import tenancy
 from monitoring.connectors import exports
 from monitoring.exceptions import IngestError
 from monitoring.models import Channel, ImportJob, ImportStatus, Source
-from monitoring.services.ingestion import dead_letter_store, mentions_ingest
+from monitoring.services.ingestion import dead_letter_of_item, mentions_ingest
 
 if TYPE_CHECKING:
     from agency.models import User
@@ -59,7 +60,7 @@ def import_job_create(
     fmt = exports.file_format(path)
     try:
         total = exports.count_rows(path, fmt)
-    except (UnicodeDecodeError, ValueError) as exc:
+    except (UnicodeDecodeError, ValueError, csv.Error) as exc:
         raise IngestError(
             f"{safe_name} cannot be read as {fmt.upper()}: {exc} (kept at {path.name}).",
             field="file",
@@ -110,7 +111,7 @@ def import_job_run(*, client: Client, import_id: int, progress: Progress | None 
                 position = locked.next_row
             if progress:
                 progress(locked)
-    except (UnicodeDecodeError, ValueError, OSError) as exc:
+    except (UnicodeDecodeError, ValueError, OSError, csv.Error) as exc:
         ImportJob.objects.filter(pk=job.pk).update(
             status=ImportStatus.FAILED,
             error=f"{type(exc).__name__}: {exc}",
@@ -127,7 +128,7 @@ def import_job_run(*, client: Client, import_id: int, progress: Progress | None 
 def _ingest_chunk(
     client: Client,
     job: ImportJob,
-    rows: list[dict],
+    rows: list[Any],
     mapping: dict[str, str],
     zone: zoneinfo.ZoneInfo,
 ) -> None:
@@ -136,11 +137,11 @@ def _ingest_chunk(
     for offset, row in enumerate(rows):
         problem = exports.unreadable(row)
         if problem:
-            dead_letter_store(
+            dead_letter_of_item(
                 source=job.source,
                 channel=Channel.IMPORT,
                 errors=[("line", problem)],
-                raw_body=row.get("__line__", ""),
+                item=row,
                 batch_index=job.next_row + offset,
             )
             unreadable += 1

@@ -33,7 +33,14 @@ from pydantic import ValidationError
 
 from clients import tenancy
 from monitoring.models import Channel, DeadLetter, Source
-from monitoring.schemas import MENTIONS, FieldError, MentionIn, validate_item
+from monitoring.payloads import Invalid, Unreadable, exact_json, jsonb_safe, readable_text
+from monitoring.schemas import (
+    MENTIONS,
+    FieldError,
+    MentionIn,
+    split_out_of_range,
+    validate_item,
+)
 
 if TYPE_CHECKING:
     from clients.models import Client
@@ -91,7 +98,13 @@ def _ensure_staging(cursor: Any, ddl: str) -> None:
 
 
 def _raw_json(item: Any) -> str:
-    text = orjson.dumps(item, default=str, option=orjson.OPT_NON_STR_KEYS).decode()
+    """The item as jsonb text. orjson is fast but refuses lone surrogates, integers above 64
+    bits and deep nesting: such an item is kept as its safe copy (`jsonb_safe`)."""
+    try:
+        text = orjson.dumps(item, default=str, option=orjson.OPT_NON_STR_KEYS).decode()
+    except (TypeError, orjson.JSONEncodeError):
+        # (the standard library writes integers of any size, which jsonb's numeric holds)
+        text = json.dumps(jsonb_safe(item), ensure_ascii=False)
     # PostgreSQL's jsonb cannot hold NUL characters.
     return text.replace("\\u0000", "\\ufffd") if "\\u0000" in text else text
 
@@ -170,10 +183,13 @@ def _gc_paused() -> Iterator[None]:
 def _validate(items: Sequence[Any]) -> tuple[list[tuple[int, MentionIn]], list[Rejection]]:
     # Fast path: the whole batch at once; on any error, item by item to keep the good ones.
     try:
-        return list(enumerate(MENTIONS.validate_python(items))), []
+        checked = list(enumerate(MENTIONS.validate_python(items)))
     except ValidationError:
         pass
-    valid: list[tuple[int, MentionIn]] = []
+    else:
+        valid, out_of_range = split_out_of_range(checked)
+        return valid, [Rejection(index=index, errors=errors) for index, errors in out_of_range]
+    valid = []
     rejected: list[Rejection] = []
     for index, item in enumerate(items):
         outcome = validate_item(item)
@@ -366,15 +382,56 @@ def dead_letter_store(
     errors: list[FieldError],
     payload: Any = None,
     raw_body: str = "",
+    raw_bytes: bytes | None = None,
     batch_index: int | None = None,
 ) -> DeadLetter:
-    """Keep a rejected item as it came, with its reasons, for staff to inspect and replay."""
+    """Keep a rejected item as it came, with its reasons, for staff to inspect and replay.
+
+    Whatever the item holds, the letter can be stored and read back: `payload` is kept as its
+    jsonb-safe copy, `raw_body` as text PostgreSQL accepts, `raw_bytes` exactly as received.
+    """
     return DeadLetter.objects.create(
         source=source,
         channel=channel,
-        payload=payload,
-        raw_body=raw_body,
-        errors=[{"field": f, "message": m} for f, m in errors],
+        payload=jsonb_safe(payload),
+        raw_body=raw_body.replace("\x00", "\\x00"),
+        raw_bytes=raw_bytes,
+        errors=[{"field": jsonb_safe(f), "message": jsonb_safe(m)} for f, m in errors],
+        batch_index=batch_index,
+    )
+
+
+def dead_letter_of_item(
+    *,
+    source: Source | None,
+    channel: str,
+    errors: list[FieldError],
+    item: Any,
+    raw: Any = None,
+    batch_index: int | None = None,
+) -> DeadLetter:
+    """Keep one rejected item of a batch: an unreadable one as its bytes, a read one as its
+    safe copy plus its exact JSON (and the payload it was mapped from, when it was)."""
+    original = item if raw is None else raw
+    if isinstance(original, Invalid):
+        original = original.value
+    if isinstance(item, Invalid):
+        item = item.value
+    if isinstance(original, Unreadable):
+        return dead_letter_store(
+            source=source,
+            channel=channel,
+            errors=errors,
+            raw_body=readable_text(original.raw),
+            raw_bytes=original.raw,
+            batch_index=batch_index,
+        )
+    return dead_letter_store(
+        source=source,
+        channel=channel,
+        errors=errors,
+        payload=item,
+        raw_body=exact_json(original),
         batch_index=batch_index,
     )
 
@@ -442,12 +499,12 @@ def _ingest(
         result.duplicates += len(unique) - len(ids)
         result.mention_ids = ids
         for rejection in result.rejected if keep_rejects else []:
-            letter = dead_letter_store(
+            letter = dead_letter_of_item(
                 source=source,
                 channel=str(channel),
                 errors=rejection.errors,
-                payload=_jsonable(items[rejection.index]),
-                raw_body=_raw_json(raws[rejection.index]) if raws else "",
+                item=items[rejection.index],
+                raw=raws[rejection.index] if raws else None,
                 batch_index=positions[rejection.index] if positions else rejection.index,
             )
             rejection.dead_letter_id = letter.pk
@@ -464,14 +521,6 @@ def _ingest(
             "source %s: %d of %d items rejected", source.pk, len(result.rejected), len(items)
         )
     return result
-
-
-def _jsonable(item: Any) -> Any:
-    try:
-        json.dumps(item)
-        return item
-    except (TypeError, ValueError):
-        return repr(item)
 
 
 def source_record_success(*, source: Source, at: datetime, newest_post: datetime | None) -> None:

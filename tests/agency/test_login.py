@@ -46,6 +46,32 @@ def test_login_refuses_a_redirect_off_our_domain(world):
     assert "evil.example" not in response["Location"]
 
 
+@pytest.mark.parametrize(
+    ("next_url", "followed"),
+    [
+        ("http://bravo.agency.localhost:8000/mentions/", True),
+        ("http://agency.localhost:8000/api/v1/me/", True),
+        ("/api/v1/me/", True),
+        # a host under our domain that no brand answers on
+        ("http://nosuchbrand.agency.localhost:8000/", False),
+        ("http://a.b.agency.localhost:8000/", False),
+        ("//nosuchbrand.agency.localhost/", False),
+        ("https://evil.example/.agency.localhost/", False),
+    ],
+)
+def test_login_follows_next_only_to_hosts_that_exist(world, next_url, followed):
+    browser = HttpClient(HTTP_HOST="agency.localhost")
+    response = browser.post(
+        "/accounts/login/",
+        {"login": "staff_a@example.test", "password": PASSWORD, "next": next_url},
+    )
+    assert response.status_code == 302
+    if followed:
+        assert response["Location"] == next_url
+    else:
+        assert response["Location"] == "/"  # LOGIN_REDIRECT_URL
+
+
 def test_wrong_password_is_refused(world):
     response = HttpClient(HTTP_HOST="agency.localhost").post(
         "/accounts/login/", {"login": "staff_a@example.test", "password": "nope"}

@@ -105,10 +105,11 @@ def test_a_manager_queues_an_export_and_staff_cannot(world, django_capture_on_co
     assert response.status_code == 202
     assert response.json()["status"] == "queued"
     assert len(callbacks) == 1  # the task is sent after commit, not inside the transaction
-    assert [e["id"] for e in api.get("/api/v1/clients/alpha/exports/").json()] == [
-        response.json()["id"]
-    ]
-    assert api.get("/api/v1/clients/bravo/exports/").json() == []
+    listed = api.get("/api/v1/clients/alpha/exports/").json()
+    # a cursor page, as every list of the API
+    assert [e["id"] for e in listed["results"]] == [response.json()["id"]]
+    assert listed["next"] is None
+    assert api.get("/api/v1/clients/bravo/exports/").json()["results"] == []
     staff = api_client(world, world.staff_a, None)
     assert staff.post("/api/v1/clients/alpha/exports/").status_code == 403
 

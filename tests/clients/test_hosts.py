@@ -3,6 +3,7 @@
 import pytest
 from django.test import Client as HttpClient
 
+from clients.tenancy import host_normalize
 from tests.conftest import api_client
 
 pytestmark = pytest.mark.django_db
@@ -54,3 +55,41 @@ def test_a_brand_page_shows_that_brand(world):
 def test_health_check_reports_database_and_cache(world):
     response = HttpClient(HTTP_HOST="agency.localhost").get("/healthz")
     assert response.json() == {"status": "ok", "database": "ok", "cache": "ok"}
+
+
+@pytest.mark.parametrize("host", ["ALPHA.agency.localhost", "Alpha.Agency.LOCALHOST"])
+def test_host_names_are_case_insensitive(world, host):
+    page = HttpClient(HTTP_HOST=host)
+    page.force_login(world.viewer_a)
+    response = page.get("/")
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert "Alpha Bakery" in text and "Bravo" not in text
+    api = api_client(world, world.viewer_a, world.alpha)
+    api.defaults["HTTP_HOST"] = host.replace("localhost", "localhost:8000")
+    assert api.get("/api/v1/brand/").json()["slug"] == "alpha"
+    # still alpha's host: bravo's viewer is refused there, and sees bravo on BRAVO's
+    api.force_login(world.viewer_b)
+    assert api.get("/api/v1/brand/").status_code == 403
+    api.defaults["HTTP_HOST"] = host.replace("ALPHA", "BRAVO").replace("Alpha", "Bravo")
+    assert api.get("/api/v1/brand/").json()["slug"] == "bravo"
+    # the agency host too
+    portal = HttpClient(HTTP_HOST="AGENCY.localhost")
+    assert portal.get("/healthz").json()["status"] == "ok"
+
+
+def test_an_unknown_host_in_capitals_is_still_unknown(world):
+    response = HttpClient(HTTP_HOST="NOBODY.agency.localhost").get("/api/v1/brand/")
+    assert response.status_code == 404
+    assert response.json()["error"]["message"] == "No brand answers on nobody.agency.localhost."
+    assert host_normalize("Alpha.Agency.Localhost.:8000") == "alpha.agency.localhost"
+
+
+def test_onboarding_stores_the_host_in_lower_case(world, settings):
+    from clients.models import Domain
+    from clients.services import client_onboard
+
+    settings.BASE_DOMAIN = "Agency.LOCALHOST"
+    client = client_onboard(name="Foxtrot Foods", slug="Foxtrot")
+    assert Domain.objects.get(tenant=client).domain == "foxtrot.agency.localhost"
+    assert client.slug == "foxtrot"

@@ -53,6 +53,8 @@ def test_staff_change_their_brand_and_the_other_stays(world):
             "greater than or equal to 100",
         ),
         ({"bin_minutes": 0}, "bin_minutes", "greater than or equal to 1"),
+        # bins of 7 minutes do not tile an hour (nor a day): the detectors cannot use them
+        ({"bin_minutes": 7}, "bin_minutes", "divides an hour"),
         ({"qa_page_url": "not a url"}, "qa_page_url", "valid URL"),
         ({"bin_minute": 5}, "bin_minute", "Unknown field"),
     ],

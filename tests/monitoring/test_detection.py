@@ -51,20 +51,22 @@ def ingest(client, source, items, now=NOW) -> None:
         mentions_process_pending(client=client, now=now)
 
 
-def quiet_history(client, source, days: int = 3, every_hours: float = 2.0) -> None:
+def quiet_history(
+    client, source, days: int = 3, every_hours: float = 2.0, now: datetime = NOW
+) -> None:
     """A quiet brand: a calm mention every couple of hours for a few days, learnt by the
     detectors as if they had watched all along."""
     items = []
-    at = NOW - timedelta(days=days)
+    at = now - timedelta(days=days)
     n = 0
-    while at < NOW - timedelta(minutes=30):
+    while at < now - timedelta(minutes=30):
         items.append(item(100_000 + n, at, CALM[n % 3], f"regular{n % 5}", 300))
         at += timedelta(hours=every_hours)
         n += 1
     with tenancy.tenant_context(client):
         mentions_ingest(client=client, source=source, items=items, channel="import")
-        mentions_process_pending(client=client, now=NOW - timedelta(minutes=20))
-        detection_backfill(client=client, days=days, now=NOW - timedelta(minutes=10))
+        mentions_process_pending(client=client, now=now - timedelta(minutes=20))
+        detection_backfill(client=client, days=days, now=now - timedelta(minutes=10))
 
 
 def angry_burst_on_a_quiet_brand(client):  # type: ignore[no-untyped-def]
@@ -345,3 +347,64 @@ def texts_sentiment(text: str) -> str:
     from monitoring.analysis.text import text_analyze
 
     return text_analyze(text, lang="en").sentiment
+
+
+@pytest.mark.parametrize("new_minutes", [1, 10])
+def test_a_new_bin_size_rebases_the_detectors_and_keeps_the_open_wave(world, new_minutes):
+    """Changing bin_minutes on a brand whose detectors run: the next tick re-learns the stored
+    history at the new size, and the wave under way goes on as one wave with one alert."""
+    from django.utils import timezone
+
+    from monitoring.tasks import waves_tick
+    from tests.conftest import api_client
+
+    now = timezone.now()
+    source = make_source(world.alpha)
+    quiet_history(world.alpha, source, now=now)
+    burst = [item(n, now - timedelta(minutes=4), ANGRY[n % 6], f"c{n}", 40) for n in range(8)]
+    ingest(world.alpha, source, burst, now=now)
+    wave, alert = wave_of(world.alpha)
+    assert wave is not None and wave.status == "open" and alert is not None
+    with tenancy.tenant_context(world.bravo):
+        bravo_states = {s.key: s.state for s in SeriesState.objects.all()}
+
+    response = api_client(world, world.staff_a, world.alpha).patch(
+        "/api/v1/brand/settings/", {"bin_minutes": new_minutes}, format="json"
+    )
+    assert response.status_code == 200, response.content
+
+    level = waves_tick.apply(kwargs={"schema_name": world.alpha.schema_name}).get()
+    assert level  # the task succeeded, with a wave open
+    seconds = new_minutes * 60
+    with tenancy.tenant_context(world.alpha):
+        assert list(Wave.objects.values_list("pk", "status")) == [(wave.pk, "open")]
+        assert list(Alert.objects.values_list("pk", flat=True)) == [alert.pk]
+        kept = Wave.objects.get()
+        assert kept.started_at == wave.started_at and kept.negative_count >= 8
+        states = list(SeriesState.objects.all())
+        assert states and all(s.state["params"].get("bin_seconds", 300) == seconds for s in states)
+        overall = next(s for s in states if s.key == "all")
+        # re-learnt from the stored history, not started from nothing (a day of warm-up)
+        assert overall.state["state"]["seen"] >= 2 * 86_400 // seconds
+        assert overall.last_bin is not None
+        assert int(overall.last_bin.timestamp()) % seconds == 0
+        recent = VolumeBin.objects.filter(start__gte=now - timedelta(days=2))
+        assert recent.exists()
+        assert all(int(b.start.timestamp()) % seconds == 0 for b in recent)
+        # every mention of the last two days is in exactly one bin of the new size
+        counted = sum(recent.filter(key="all").values_list("count", flat=True))
+        assert (
+            counted
+            == Mention.objects.filter(
+                posted_at__gte=min(b.start for b in recent),
+                posted_at__lt=overall.last_bin + timedelta(seconds=seconds),
+            ).count()
+        )
+        # a second tick does not re-learn again: it reads at most the bin that closed since
+        seen = overall.state["state"]["seen"]
+    waves_tick.apply(kwargs={"schema_name": world.alpha.schema_name}).get()
+    with tenancy.tenant_context(world.alpha):
+        assert 0 <= SeriesState.objects.get(key="all").state["state"]["seen"] - seen <= 1
+    with tenancy.tenant_context(world.bravo):
+        assert {s.key: s.state for s in SeriesState.objects.all()} == bravo_states
+        assert not Wave.objects.exists()
