@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from clients import tenancy
 from monitoring.health import Health, source_health
-from monitoring.models import BrandSettings, Mention, Source
+from monitoring.models import BrandSettings, DeadLetter, DeadLetterStatus, Mention, Source
 from monitoring.textsearch import match_sql
 
 if TYPE_CHECKING:
@@ -54,6 +54,18 @@ def sources_with_stats(*, client: Client) -> QuerySet[Source]:
         ),
         mentions_last_hour=count_since(now - timedelta(hours=1)),
         mentions_in_window=count_since(now - RATE_WINDOW),
+        # What reached the source but could not be stored, waiting for a person: nothing a
+        # door or a connector could not read is dropped without showing here.
+        dead_letters_open=Coalesce(
+            Subquery(
+                DeadLetter.objects.filter(source=OuterRef("pk"), status=DeadLetterStatus.OPEN)
+                .order_by()
+                .values("source")
+                .annotate(n=Count("pk"))
+                .values("n")
+            ),
+            0,
+        ),
     )
 
 

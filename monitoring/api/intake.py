@@ -7,7 +7,7 @@ import base64
 import csv
 import io
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.db.models import QuerySet
@@ -131,6 +131,9 @@ class HealthSerializer(serializers.Serializer[Any]):
     expected_per_hour = serializers.FloatField(allow_null=True)
     silent_for_hours = serializers.FloatField(allow_null=True)
     silent = serializers.BooleanField()
+    dead_letters_open = serializers.IntegerField(
+        help_text="Items this source received that could not be stored, still open."
+    )
 
 
 class SourceSerializer(serializers.ModelSerializer[Source]):
@@ -176,6 +179,7 @@ class SourceSerializer(serializers.ModelSerializer[Source]):
             "last_polled_at": source.last_polled_at,
             "next_poll_at": source.next_poll_at,
             "poll_failures": source.poll_failures,
+            "dead_letters_open": cast(Any, source).dead_letters_open,  # sources_with_stats
             **health.__dict__,
         }
 

@@ -20,6 +20,10 @@ Cursor: results come newest first with an opaque `cursor` for the older rest: a 
 base.NewestFirst over the posts' sort times, with OVERLAP, and the search `cursor` as the
 position of the next page. The pass also asks the server for no posts older than its floor
 (`since`, kept in `pass`).
+
+Text: Bluesky clients shorten a link's text ("example.com/some-lo..."); the full URI is in the
+record's link facets (at UTF-8 byte offsets), and a link card in the post's external embed.
+The stored text has each link as its URI, then the card's title and URI.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from __future__ import annotations
 import math
 import re
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 import httpx
 
@@ -45,6 +49,7 @@ from monitoring.connectors.base import (
     json_or_none,
     platform_message,
 )
+from monitoring.payloads import Invalid
 
 PDS_URL = "https://bsky.social"
 LIMIT = 100
@@ -93,6 +98,77 @@ def sort_time(post: dict[str, Any]) -> float:
     return min(times).timestamp() if times else 0.0
 
 
+LINK = "app.bsky.richtext.facet#link"
+EXTERNAL_VIEW = "app.bsky.embed.external#view"
+WITH_MEDIA_VIEW = "app.bsky.embed.recordWithMedia#view"
+EXTERNAL = "app.bsky.embed.external"
+
+
+def _links(record: dict[str, Any]) -> list[tuple[int, int, str]]:
+    """The record's link facets as (byteStart, byteEnd, uri), in order, without overlaps."""
+    found = []
+    for facet in record.get("facets") or []:
+        if not isinstance(facet, dict):
+            continue
+        index = facet.get("index") or {}
+        start, end = index.get("byteStart"), index.get("byteEnd")
+        if not (isinstance(start, int) and isinstance(end, int) and 0 <= start < end):
+            continue
+        for feature in facet.get("features") or []:
+            if isinstance(feature, dict) and feature.get("$type") == LINK and feature.get("uri"):
+                found.append((start, end, str(feature["uri"])))
+                break
+    found.sort()
+    kept: list[tuple[int, int, str]] = []
+    for link in found:
+        if not kept or link[0] >= kept[-1][1]:
+            kept.append(link)
+    return kept
+
+
+def full_text(record: dict[str, Any]) -> str:
+    """The post's text with each link as its full URI: clients shorten a link's text
+    ("example.com/some-lo..."), the link facet keeps the URI at UTF-8 byte offsets."""
+    text = str(record.get("text") or "")
+    links = _links(record)
+    if not links:
+        return text
+    data = text.encode("utf-8")
+    out, at = [], 0
+    for start, end, uri in links:
+        if end > len(data):
+            break  # offsets past the text: a client's mistake, the rest is left as written
+        out += [data[at:start], uri.encode("utf-8")]
+        at = end
+    out.append(data[at:])
+    return b"".join(out).decode("utf-8", errors="replace")
+
+
+def _card(post: dict[str, Any]) -> dict[str, Any]:
+    """The link card of the post (an external embed, alone or beside a quoted record): the
+    AppView's view, or the record's own embed when the view is missing."""
+    for embed in (post.get("embed"), (post.get("record") or {}).get("embed")):
+        if not isinstance(embed, dict):
+            continue
+        if embed.get("$type") == WITH_MEDIA_VIEW or "media" in embed:
+            embed = embed.get("media") or {}
+        if embed.get("$type") in (EXTERNAL_VIEW, EXTERNAL) and isinstance(
+            embed.get("external"), dict
+        ):
+            return dict(embed["external"])
+    return {}
+
+
+def post_text(post: dict[str, Any]) -> str:
+    """The full text, then the link card's title and URI (the URI unless the text has it)."""
+    text = full_text(post.get("record") or {})
+    card = _card(post)
+    title = str(card.get("title") or "").strip()
+    uri = str(card.get("uri") or "").strip()
+    tail = "\n".join(p for p in (title, "" if uri and uri in text else uri) if p)
+    return f"{text}\n\n{tail}" if text and tail else text or tail
+
+
 def post_item(post: dict[str, Any], followers: dict[str, int]) -> Item:
     """One post view of searchPosts in the ingestion shape; `followers` by author DID."""
     record = post.get("record") or {}
@@ -107,7 +183,7 @@ def post_item(post: dict[str, Any], followers: dict[str, int]) -> Item:
     return {
         "external_id": uri,
         "posted_at": record.get("createdAt") if created else post.get("indexedAt"),
-        "text": record.get("text") or "",
+        "text": post_text(post),
         "url": f"https://bsky.app/profile/{handle or did}/post/{uri.rsplit('/', 1)[-1]}",
         "author": {
             "handle": handle or did,
@@ -253,15 +329,24 @@ class BlueskySearch(PullConnector):
         if not isinstance(body, dict) or not isinstance(body.get("posts"), list):
             raise ConnectorError("Bluesky answered with something that is not a search result.")
         posts = [p for p in body["posts"] if isinstance(p, dict) and p.get("uri")]
+        # A post without a uri cannot be a mention, nor be told apart from the next: a dead
+        # letter with the reason, on the page with the others.
+        broken = [
+            Invalid(p, "a Bluesky post view needs an object with a 'uri'")
+            for p in body["posts"]
+            if not (isinstance(p, dict) and p.get("uri"))
+        ]
         fresh = walk.fresh(posts, key=lambda p: str(p["uri"]), at=sort_time)
         dids = sorted({str((p.get("author") or {}).get("did")) for p in fresh} - {"None", ""})
         followers = self._followers(http, credentials, dids) if dids else {}
-        items = [post_item(p, followers) for p in fresh]
+        # Page.items is typed as mappable items only; ingestion dead-letters an Invalid.
+        items = [post_item(p, followers) for p in fresh] + cast(list[Item], broken)
+        raws = [*fresh, *(b.value for b in broken)]
         page_cursor = body.get("cursor")
         if not walk.goes_on(page_cursor):
-            return Page(items=items, raws=fresh, cursor=walk.cursor())
+            return Page(items=items, raws=raws, cursor=walk.cursor())
         next_page = {"cursor": page_cursor, "since": since}
-        return Page(items=items, raws=fresh, cursor=walk.cursor(next_page), more=True)
+        return Page(items=items, raws=raws, cursor=walk.cursor(next_page), more=True)
 
     def check(self, *, settings: dict[str, Any], credentials: dict[str, Any], http: Http) -> Check:
         """Signing in proves the handle and app password; then a search of one post."""

@@ -69,8 +69,9 @@ def status_item(status: dict[str, Any]) -> Item:
     account = status.get("account") or {}
     acct = str(account.get("acct") or account.get("username") or "")
     if acct and "@" not in acct:
-        # A local account's acct has no domain: the home server is the one in its URL.
-        domain = urlsplit(str(account.get("url") or "")).hostname
+        # A local account's acct has no domain: the home server is the one in its URL, with
+        # its port (a server on another port is another server: user@host:port).
+        domain = urlsplit(str(account.get("url") or "")).netloc.rpartition("@")[2].lower()
         acct = f"{acct}@{domain}" if domain else acct
     text = plain_text(status.get("content") or "")
     warning = (status.get("spoiler_text") or "").strip()

@@ -20,6 +20,8 @@ search index, and `after` as the position of the next page.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
@@ -38,6 +40,7 @@ from monitoring.connectors.base import (
     Tokens,
     words,
 )
+from monitoring.payloads import Invalid
 
 AUTH_URL = "https://www.reddit.com"
 LIMIT = 100
@@ -64,8 +67,41 @@ def search_query(settings: dict[str, Any]) -> str:
     return " OR ".join(f'"{k}"' if " " in k else k for k in words(settings.get("keywords")))
 
 
+def _fullname(post: dict[str, Any]) -> str:
+    """The post's fullname (t3_...), or empty when Reddit gave neither `name` nor `id`."""
+    if post.get("name"):
+        return str(post["name"])
+    return f"t3_{post['id']}" if post.get("id") else ""
+
+
 def _name(post: dict[str, Any]) -> str:
-    return str(post.get("name") or f"t3_{post.get('id')}")
+    """The key a pass remembers a post by: its fullname; for one without, a digest of it, so
+    that it is dead-lettered once, not on every pass."""
+    name = _fullname(post)
+    if name:
+        return name
+    return "unnamed:" + hashlib.sha256(json.dumps(post, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _gone(post: dict[str, Any]) -> bool:
+    """Removed by moderators, Reddit or its author: the listing still has its title, but it is
+    no longer there to read."""
+    return bool(post.get("removed_by_category")) or post.get("selftext") in GONE
+
+
+def _absolute(url: str) -> str:
+    return f"https://www.reddit.com{url}" if url.startswith("/") else url
+
+
+def _crossposted_from(post: dict[str, Any]) -> str:
+    """The fullname of the post this one crossposts, or empty."""
+    parent = post.get("crosspost_parent")
+    if isinstance(parent, str) and parent:
+        return parent
+    parents = post.get("crosspost_parent_list")
+    if isinstance(parents, list) and parents and isinstance(parents[0], dict):
+        return _fullname(parents[0])
+    return ""
 
 
 def _created(post: dict[str, Any]) -> float:
@@ -82,16 +118,23 @@ def post_item(post: dict[str, Any]) -> Item:
     body = post.get("selftext") or ""
     body = "" if body in GONE else body
     author = post.get("author")
-    permalink = post.get("permalink") or ""
+    permalink = _absolute(str(post.get("permalink") or ""))
+    head = title
+    linked = _absolute(str(post.get("url") or ""))
+    if not post.get("is_self", True) and linked and linked != permalink:
+        # A link post is its title and the link: the text keeps what it points to.
+        head = f"{title}\n{linked}"
     return {
         "external_id": name,
         "posted_at": _when(post.get("created_utc")),
-        "text": f"{title}\n\n{body}" if body else title,
-        "url": f"https://www.reddit.com{permalink}" if permalink.startswith("/") else permalink,
+        "text": f"{head}\n\n{body}" if body else head,
+        "url": permalink,
+        # "[deleted]": the account is gone; no author rather than one named "[deleted]".
         "author": {"handle": author} if author and author not in GONE else None,
         "platform": "reddit",
-        # A post opens its own thread; comments would name it as their link_id.
-        "thread_id": name,
+        # A post opens its own thread, a crosspost joins the thread of the post it shares;
+        # comments would name it as their link_id.
+        "thread_id": _crossposted_from(post) or name,
         "likes": max(0, int(post.get("score") or 0)),  # a score can be negative
         "shares": post.get("num_crossposts") or 0,
         "comments": post.get("num_comments") or 0,
@@ -210,14 +253,38 @@ class RedditSearch(PullConnector):
         listing, response = self._search(
             http, settings, credentials, limit=LIMIT, after=walk.pending.get("after")
         )
-        posts = [
-            c["data"]
-            for c in listing.get("children") or []
-            if c.get("kind") == "t3" and isinstance(c.get("data"), dict)
-        ]
-        fresh = walk.fresh(posts, key=_name, at=_created)
-        items = [post_item(p) for p in fresh]
-        raws: list[Any] = [{"kind": "t3", "data": p} for p in fresh]
+        # Items, or an Invalid for a post that cannot be one: dead-lettered with its reason,
+        # so the pass moves past it without losing it.
+        items: list[Any] = []
+        raws: list[Any] = []
+        posts = []
+        for child in listing.get("children") or []:
+            if not isinstance(child, dict):
+                items.append(Invalid(child, "a Reddit listing entry must be an object"))
+                raws.append(child)
+                continue
+            if child.get("kind") != "t3":
+                # type=link lists posts (t3) only; anything else is not a post to mention.
+                continue
+            if isinstance(child.get("data"), dict):
+                posts.append(child["data"])
+            else:
+                items.append(Invalid(child, "a Reddit post (t3) must have its data as an object"))
+                raws.append(child)
+        for post in walk.fresh(posts, key=_name, at=_created):
+            raw = {"kind": "t3", "data": post}
+            if not _fullname(post):
+                items.append(Invalid(raw, "a Reddit post without an id or name"))
+                raws.append(raw)
+            elif _gone(post):
+                # Left out on purpose: removed or deleted before this connector first saw it
+                # (a post it handed over before is in the pass's `seen` and not listed again
+                # here), so there is no stored mention to mark, and its title alone would
+                # stand as a live post that nobody can read.
+                continue
+            else:
+                items.append(post_item(post))
+                raws.append(raw)
         after = listing.get("after")
         if not walk.goes_on(after):
             return Page(items=items, raws=raws, cursor=walk.cursor())

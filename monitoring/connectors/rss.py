@@ -3,6 +3,12 @@
 A feed has no since-id: the cursor keeps the feed's ETag and Last-Modified (a 304 costs the
 site nothing) and the ids of the entries already seen, so an entry is handed over once even
 when the feed repeats it for weeks.
+
+An entry's author is its own (`author`, dc:creator); a feed's title names the feed, not who
+wrote an entry ("Google Alert - acme" is no author), so an entry without one has none. Google
+Alerts links go through Google's redirect (https://www.google.com/url?...&url=<article>): the
+article's own URL is stored. An entry with neither an id nor a link is a dead letter (Invalid)
+with the reason, not dropped.
 """
 
 from __future__ import annotations
@@ -11,12 +17,13 @@ import calendar
 import html
 import re
 from datetime import UTC, datetime
-from typing import Any
-from urllib.parse import urlsplit
+from typing import Any, cast
+from urllib.parse import parse_qs, urlsplit
 
 import feedparser
 
 from monitoring.connectors.base import ConnectorError, Http, Item, Page, PullConnector
+from monitoring.payloads import Invalid
 
 SEEN_KEEP = 1000
 _TAGS = re.compile(r"<[^>]+>")
@@ -25,6 +32,19 @@ _SPACE = re.compile(r"\s+")
 
 def _plain(value: str) -> str:
     return _SPACE.sub(" ", html.unescape(_TAGS.sub(" ", value or ""))).strip()
+
+
+def article_url(link: str) -> str:
+    """The article behind a Google redirect (google.<tld>/url?...&url=<article>, as Google
+    Alerts links are), else the link as it is."""
+    parts = urlsplit(link)
+    host = (parts.hostname or "").removeprefix("www.")
+    if host.startswith("google.") and parts.path == "/url":
+        query = parse_qs(parts.query)
+        target = (query.get("url") or query.get("q") or [""])[0]
+        if urlsplit(target).scheme in ("http", "https"):
+            return target
+    return link
 
 
 def _when(entry: Any) -> str | None:
@@ -69,16 +89,24 @@ class Rss(PullConnector):
         seen = list(cursor.get("seen", []))
         known = set(seen)
         language = (feed.feed.get("language") or "").split("-")[0].lower()
-        site = urlsplit(url).netloc
-        items: list[Item] = []
+        items: list[Item | Invalid] = []
         raws: list[Any] = []
         for entry in feed.entries:
+            raw = {
+                k: entry[k]
+                for k in ("id", "link", "title", "summary", "published", "updated", "author")
+                if k in entry.keys()  # noqa: SIM118 (see _when)
+            }
             external_id = entry.get("id") or entry.get("link")
-            if not external_id or external_id in known:
+            if not external_id:
+                items.append(Invalid(raw, "a feed entry needs an id or a link"))
+                raws.append(raw)
                 continue
+            if external_id in known:
+                continue  # handed over already: feeds repeat entries for weeks
             known.add(external_id)
             seen.append(external_id)
-            author = entry.get("author") or feed.feed.get("title") or site
+            author = _plain(entry.get("author") or "")
             title = _plain(entry.get("title", ""))
             summary = _plain(entry.get("summary", ""))
             items.append(
@@ -86,21 +114,18 @@ class Rss(PullConnector):
                     "external_id": external_id,
                     "posted_at": _when(entry) or datetime.now(UTC).isoformat(),
                     "text": f"{title}. {summary}" if title and summary else title or summary,
-                    "url": entry.get("link", ""),
-                    "author": {"handle": author[:200], "display_name": author[:300]},
+                    "url": article_url(entry.get("link", "")),
+                    "author": {"handle": author[:200], "display_name": author[:300]}
+                    if author
+                    else None,
                     "language": language if re.fullmatch(r"[a-z]{2,3}", language) else "",
                 }
             )
-            raws.append(
-                {
-                    k: entry[k]
-                    for k in ("id", "link", "title", "summary", "published", "updated", "author")
-                    if k in entry.keys()  # noqa: SIM118 (see _when)
-                }
-            )
+            raws.append(raw)
         next_cursor = {
             "etag": response.headers.get("etag", ""),
             "modified": response.headers.get("last-modified", ""),
             "seen": seen[-SEEN_KEEP:],
         }
-        return Page(items=items, raws=raws, cursor=next_cursor)
+        # Page.items is typed as mappable items only; ingestion dead-letters an Invalid.
+        return Page(items=cast(list[Item], items), raws=raws, cursor=next_cursor)

@@ -54,6 +54,7 @@ from monitoring.connectors.base import (
     until_midnight_utc,
     utcnow,
 )
+from monitoring.payloads import Invalid
 
 logger = logging.getLogger(__name__)
 
@@ -63,8 +64,18 @@ FIELDS = "id,video_description,create_time,username,like_count,comment_count,sha
 MAX_COUNT = 100
 LOOKBACK_DAYS = 2  # the first window: today and the two days before, unless settings `since`
 LATE_DAYS = 2
+# TikTok's embed player, the one documented address of a video that needs only its id
+# (developers.tiktok.com/doc/embed-player): for videos that come without a username.
+PLAYER_URL = "https://www.tiktok.com/player/v1/{id}"
 MAX_SPAN_DAYS = 29  # end_date at most 30 days after start_date
 SEEN_KEEP = 5000
+# The item's counts, from the video's fields.
+COUNTS = {
+    "likes": "like_count",
+    "comments": "comment_count",
+    "shares": "share_count",
+    "views": "view_count",
+}
 
 RATE_CODES = frozenset({"rate_limit_exceeded", "daily_quota_limit_exceeded"})
 TOKEN_CODES = frozenset({"access_token_invalid", "access_token_expired"})
@@ -295,12 +306,17 @@ class TikTokResearch(PullConnector):
             restart = {"from": _day(start), "seen": seen}
             return Page(items=[], raws=[], cursor=restart, more=True)
 
-        items: list[Item] = []
+        # Items, or an Invalid for a video that cannot be one: dead-lettered with its reason,
+        # so the cursor moves past it without losing it.
+        items: list[Any] = []
         raws: list[Any] = []
         for video in data.get("videos") or []:
-            if not isinstance(video, dict) or not video.get("id") or not video.get("create_time"):
+            problem = _unusable(video)
+            if problem:
+                items.append(Invalid(video, problem))
+                raws.append(video)
                 continue
-            video_id = str(video["id"])
+            video_id = _video_id(video)
             if video_id in seen:
                 continue
             seen[video_id] = int(video["create_time"])
@@ -332,20 +348,25 @@ class TikTokResearch(PullConnector):
 
     @staticmethod
     def _item(video: dict[str, Any]) -> Item:
-        video_id = str(video["id"])
-        username = str(video.get("username") or "")
-        return {
+        video_id = _video_id(video)
+        username = str(video.get("username") or "").strip()
+        item: Item = {
             "external_id": video_id,
             "posted_at": datetime.fromtimestamp(int(video["create_time"]), tz=UTC).isoformat(),
             "text": str(video.get("video_description") or ""),
-            "url": f"https://www.tiktok.com/@{username}/video/{video_id}" if username else "",
-            "author": {"handle": (username or "unknown")[:200]},
+            "url": f"https://www.tiktok.com/@{username}/video/{video_id}"
+            if username
+            else PLAYER_URL.format(id=video_id),
+            # No username (not asked for, or not given): no author, rather than a made-up one.
+            "author": {"handle": username[:200]} if username else None,
             "thread_id": video_id,
-            "likes": int(video.get("like_count") or 0),
-            "comments": int(video.get("comment_count") or 0),
-            "shares": int(video.get("share_count") or 0),
-            "views": int(video.get("view_count") or 0),
         }
+        # A count TikTok did not give is left out, not stated as 0; one that is not a number
+        # is passed on for validation to name.
+        for key, field_name in COUNTS.items():
+            if video.get(field_name) is not None:
+                item[key] = video[field_name]
+        return item
 
     def check(self, *, settings: dict[str, Any], credentials: dict[str, Any], http: Http) -> Check:
         """A token, then one query of one video (one of the 1,000 daily requests): the key,
@@ -369,6 +390,29 @@ class TikTokResearch(PullConnector):
             + (", videos match the keywords." if found else ", no videos match the keywords yet."),
             details={"matches": found},
         )
+
+
+def _video_id(video: dict[str, Any]) -> str:
+    """The video's id: `id` as the fields parameter names it, or `video_id` as TikTok's own
+    sample response and its codebook do ("also called item_id or video_id")."""
+    for key in ("id", "video_id", "item_id"):
+        value = video.get(key)
+        if value is not None and str(value).strip():
+            return str(value).strip()
+    return ""
+
+
+def _unusable(video: Any) -> str:
+    """Why a listed video cannot be a mention, in words; empty when it can."""
+    if not isinstance(video, dict):
+        return f"a TikTok video must be an object, not {type(video).__name__}"
+    if not _video_id(video):
+        return "a TikTok video without an id ('id' or 'video_id')"
+    try:
+        datetime.fromtimestamp(int(video["create_time"]), tz=UTC)
+    except (KeyError, TypeError, ValueError, OverflowError, OSError):
+        return "a TikTok video without a create_time in Unix seconds"
+    return ""
 
 
 def _bounded(seen: dict[str, int]) -> dict[str, int]:

@@ -17,6 +17,8 @@ so far. So:
 
 from __future__ import annotations
 
+import logging
+import re
 from typing import Any
 
 import httpx
@@ -32,6 +34,9 @@ from monitoring.connectors.base import (
     platform_message,
     words,
 )
+from monitoring.payloads import Invalid
+
+logger = logging.getLogger(__name__)
 
 TWEET_FIELDS = (
     "created_at,lang,conversation_id,in_reply_to_user_id,referenced_tweets,public_metrics,"
@@ -39,8 +44,15 @@ TWEET_FIELDS = (
 )
 USER_FIELDS = "username,name,public_metrics"
 MAX_RESULTS = 100
-# Language codes X uses for "none" (undetermined, media only, hashtags only, ...).
-NO_LANGUAGE = frozenset({"und", "zxx", "qam", "qct", "qht", "qme", "qst"})
+# Language codes X uses for "none": undetermined, media or a card only (zxx), mentions (qam),
+# cashtags (qct), hashtags (qht) or media links (qme) only, text too short to tell (qst); "art"
+# is in X's list too. None of them is a language.
+NO_LANGUAGE = frozenset({"und", "zxx", "qam", "qct", "qht", "qme", "qst", "art"})
+# The withdrawn ISO 639-1 codes X still uses (its own language list: "in" Indonesian, "iw"
+# Hebrew), as their ISO codes today.
+OLD_ISO = {"in": "id", "iw": "he", "ji": "yi"}
+# The source's own query already says what to do with retweets (is:retweet or -is:retweet).
+SAYS_RETWEET = re.compile(r"(?<![\w:])-?is:retweet(?![\w:])", re.IGNORECASE)
 
 
 class _Refused(ConnectorError):
@@ -65,12 +77,15 @@ def _refused(response: httpx.Response) -> _Refused | None:
 
 
 def search_query(settings: dict[str, Any]) -> str:
-    """The source's "query" as written (X's search syntax), or one built from its "keywords"
-    and "hashtag" settings (lists, or comma-separated), leaving retweets out: each would be a
-    copy of a post whose spread `shares` counts already."""
+    """The source's "query" (X's search syntax), or one built from its "keywords" and "hashtag"
+    settings (lists, or comma-separated), leaving retweets out: each would be a copy of a post
+    whose spread `shares` counts already. A written query that says nothing of retweets gets
+    `-is:retweet` too, around its ORs (X applies AND before OR)."""
     query = str(settings.get("query") or "").strip()
     if query:
-        return query
+        if SAYS_RETWEET.search(query):
+            return query
+        return f"({query}) -is:retweet" if re.search(r"\bOR\b", query) else f"{query} -is:retweet"
     terms = [f'"{k}"' if " " in k else k for k in words(settings.get("keywords"))]
     terms += [f"#{h.lstrip('#')}" for h in words(settings.get("hashtag"))]
     if not terms:
@@ -87,8 +102,18 @@ def _newer(a: str | None, b: str | None) -> str | None:
 
 
 def _language(value: Any) -> str:
-    code = str(value or "").lower()
-    return "" if code in NO_LANGUAGE else code
+    code = str(value or "").strip().lower()
+    if code in NO_LANGUAGE:
+        return ""
+    main, dash, rest = code.partition("-")
+    return OLD_ISO.get(main, main) + dash + rest
+
+
+def is_retweet(tweet: dict[str, Any]) -> bool:
+    return any(
+        isinstance(ref, dict) and ref.get("type") == "retweeted"
+        for ref in tweet.get("referenced_tweets") or []
+    )
 
 
 def tweet_item(tweet: dict[str, Any], user: dict[str, Any] | None) -> Item:
@@ -105,7 +130,7 @@ def tweet_item(tweet: dict[str, Any], user: dict[str, Any] | None) -> Item:
         ),
         "",
     )
-    return {
+    item: Item = {
         "external_id": post_id,
         "posted_at": tweet.get("created_at"),
         # A post longer than 280 characters comes whole only in note_tweet.
@@ -125,8 +150,12 @@ def tweet_item(tweet: dict[str, Any], user: dict[str, Any] | None) -> Item:
         "likes": metrics.get("like_count", 0),
         "shares": metrics.get("retweet_count", 0) + metrics.get("quote_count", 0),
         "comments": metrics.get("reply_count", 0),
-        "views": metrics.get("impression_count", 0),
     }
+    # X gives no impression_count for some posts (older ones, some access levels): unknown,
+    # not 0 views.
+    if metrics.get("impression_count") is not None:
+        item["views"] = metrics["impression_count"]
+    return item
 
 
 class XRecentSearch(PullConnector):
@@ -216,15 +245,36 @@ class XRecentSearch(PullConnector):
             raise ConnectorError("X answered with something that is not a search result.")
         if "data" not in body and "meta" not in body and body.get("errors"):
             raise ConnectorError(f"X could not search: {platform_message(response)}")
-        users = {u.get("id"): u for u in (body.get("includes") or {}).get("users") or []}
-        tweets = [t for t in body.get("data") or [] if isinstance(t, dict)]
-        items = [tweet_item(t, users.get(t.get("author_id"))) for t in tweets]
-        raws = [
-            {"data": t, "includes": {"users": [users[t["author_id"]]]}}
-            if t.get("author_id") in users
-            else {"data": t}
-            for t in tweets
-        ]
+        users = {
+            u.get("id"): u
+            for u in (body.get("includes") or {}).get("users") or []
+            if isinstance(u, dict)
+        }
+        # Items, or an Invalid for a post that cannot be one: dead-lettered with its reason,
+        # so the cursor moves past it without losing it.
+        items: list[Any] = []
+        raws: list[Any] = []
+        retweets = 0
+        for tweet in body.get("data") or []:
+            if not isinstance(tweet, dict):
+                items.append(Invalid(tweet, "an X post must be an object"))
+                raws.append({"data": tweet})
+                continue
+            if is_retweet(tweet):
+                # Left out on purpose, even when the source's own query asks for them (the
+                # query sent says -is:retweet otherwise): a repost is not a new voice, its text
+                # is cut and its counts are the original's; the original's `shares` counts it.
+                retweets += 1
+                continue
+            user = users.get(tweet.get("author_id"))
+            raw = {"data": tweet, "includes": {"users": [user]}} if user else {"data": tweet}
+            raws.append(raw)
+            if not str(tweet.get("id") or "").strip():
+                items.append(Invalid(raw, "an X post without an id"))
+            else:
+                items.append(tweet_item(tweet, user))
+        if retweets:
+            logger.info("x: %d retweets left out of a page", retweets)
         meta = body.get("meta") or {}
         token = meta.get("next_token")
         if not token:

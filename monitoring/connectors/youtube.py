@@ -4,8 +4,11 @@ The source's settings choose the mode:
 
 - comments: `channel_id` (every comment thread on the channel's videos, commentThreads with
   allThreadsRelatedToChannelId) and/or `video_ids` (the threads of those videos). A thread's
-  top-level comment and the replies YouTube embeds with it (up to five) become mentions:
-  thread_id is the video, parent_id the top-level comment a reply answers.
+  top-level comment and its replies become mentions: thread_id is the video, parent_id the
+  top-level comment a reply answers. YouTube embeds at most five replies in a thread; when
+  `totalReplyCount` says there are more, comments.list?parentId reads them all (1 unit a page,
+  one request a fetch so the budget counts it; the thread's count is kept in `counts`, so a
+  thread is read again only when its count changes).
 - search: `query` (search.list, type=video, newest first); each video found is a mention.
 
 Credentials: an API key ("api_key", of a Google Cloud project with the YouTube Data API
@@ -17,8 +20,12 @@ of the last finished walk, and `seen`, the ids handed over whose time is within 
 plus the `walk` in progress: its target, the next pageToken and the newest time it saw. A walk
 lists newest first and ends when it reaches `since` - OVERLAP (or the pages end); only then
 does `since` move to the walk's newest time. So a worker that dies after page 2 resumes at
-page 3's token (no gap, nothing read twice); comments posted during a walk are newer than its
-newest time and head the next walk; a comment YouTube lists late (held for review, search
+page 3's token (no gap, nothing read twice). order=time is only roughly newest first (a pinned
+thread, one approved late, heads a page with its old time), so a walk reads every page whole,
+keeps what is at or after `since` - OVERLAP, and ends at the first page with nothing newer; a
+thread with more replies than embedded puts its replies in the walk's `expand`, read before
+the next page of threads. Comments posted during a walk are newer than its newest time and
+head the next walk; a comment YouTube lists late (held for review, search
 indexing) within OVERLAP is still found, and `seen` keeps it from being handed over twice. A
 pageToken YouTube no longer accepts restarts the walk from the top with the same `since`.
 
@@ -29,10 +36,14 @@ source's walk an hour (2,400 units; a search walk starts at most every SEARCH_EV
 next pages follow at once). More search sources on one key need a quota increase from Google.
 A spent quota (quotaExceeded) is a RateLimited until the reset, not an auth failure.
 
-What the API does not give: a reply posted to a thread older than `since` is not re-read (that
-takes one comments.list request per thread); the comments of videos with comments disabled
-(skipped, not fatal, when listed in `video_ids`); a commenter's subscriber count or language;
-search results are YouTube's relevance-filtered index, not every video that names the brand.
+An entry that cannot be mapped (no top-level comment, id or time) is an Invalid on the page: a
+dead letter with the reason, never dropped in silence.
+
+What the API does not give: a reply posted to an old thread that YouTube lists on no page the
+walk reads, or whose reply count we never noted, is not found; the comments of videos with
+comments disabled (skipped, not fatal, when listed in `video_ids`); a commenter's subscriber
+count or language; search results are YouTube's relevance-filtered index, not every video that
+names the brand.
 """
 
 from __future__ import annotations
@@ -43,7 +54,7 @@ import re
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from datetime import time as clock_time
 from functools import partial
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import httpx
@@ -62,6 +73,7 @@ from monitoring.connectors.base import (
     setting_time,
     utcnow,
 )
+from monitoring.payloads import Invalid
 
 logger = logging.getLogger(__name__)
 
@@ -286,6 +298,18 @@ class YouTubeComments(PullConnector):
         next_cursor: dict[str, Any] = {"targets": states}
         if search:
             next_cursor["searched_at"] = now.isoformat() if not walk.get("token") else searched_at
+        if walk.get("expand") and not search:
+            return self._replies(
+                http,
+                credentials,
+                walk,
+                cursor=next_cursor,
+                targets=targets,
+                state=state,
+                seen=seen,
+                floor=floor,
+                overlap=overlap,
+            )
 
         try:
             if search:
@@ -330,43 +354,195 @@ class YouTubeComments(PullConnector):
                 return self._next_target(next_cursor, targets, target)
             raise
 
-        items: list[Item] = []
+        items: list[Item | Invalid] = []
         raws: list[Any] = []
         top = _when(walk["top"]) if walk.get("top") else None
-        reached = False
+        counts: dict[str, int] = dict(state.get("counts") or {})
+        expand: list[dict[str, Any]] = []
+        newer = False
+        # order=time (and search's order=date) is only roughly newest first: a pinned or
+        # late-approved thread heads a page, newer ones follow older ones. So the whole page is
+        # read, and only a page with nothing at or after the floor ends the walk.
         for entry in body.get("items") or []:
             mapped = self._search_item(entry) if search else self._thread_items(entry)
-            if not mapped:
+            if isinstance(mapped, Invalid):
+                items.append(mapped)
+                raws.append(entry)
                 continue
             posted = _when(mapped[0][0]["posted_at"])
-            if posted < floor:
-                reached = True  # newest first: the rest were read by an earlier walk
-                break
-            top = posted if top is None or posted > top else top
-            for item, raw in mapped:
+            fresh = [(i, r) for i, r in mapped if _when(i["posted_at"]) >= floor]
+            if posted >= floor:
+                top = posted if top is None or posted > top else top
+            newer = newer or bool(fresh)
+            for item, raw in fresh:
                 if item["external_id"] in seen:
                     continue
                 seen[item["external_id"]] = item["posted_at"]
                 items.append(item)
                 raws.append(raw)
+            if not search:
+                more_replies = self._more_replies(entry, counts, bool(fresh))
+                if more_replies:
+                    expand.append(more_replies)
 
-        token = body.get("nextPageToken")
-        if token and not reached:
-            states[target] = {"since": state["since"], "seen": _bounded(seen)}
-            next_cursor["walk"] = {
-                "target": target,
-                "token": token,
-                "top": top.isoformat() if top else None,
-            }
-            return Page(items=items, raws=raws, cursor=next_cursor, more=True)
+        token = body.get("nextPageToken") if newer else None
+        return self._after(
+            items=items,
+            raws=raws,
+            cursor=next_cursor,
+            targets=targets,
+            target=target,
+            state=state,
+            seen=seen,
+            counts=counts,
+            top=top,
+            overlap=overlap,
+            token=token,
+            expand=expand,
+        )
+
+    def _after(
+        self,
+        *,
+        items: list[Item | Invalid],
+        raws: list[Any],
+        cursor: dict[str, Any],
+        targets: list[str],
+        target: str,
+        state: dict[str, Any],
+        seen: dict[str, str],
+        counts: dict[str, int],
+        top: datetime | None,
+        overlap: timedelta,
+        token: str | None,
+        expand: list[dict[str, Any]],
+    ) -> Page:
+        """The page with the cursor after it: mid-walk (a next page of threads, or replies still
+        to read: `expand`, before the `token`; no token then means the walk ends after them),
+        or the walk finished and `since` moved up to its newest time."""
+        states: dict[str, Any] = cursor["targets"]
+        # Page.items is typed as mappable items only; ingestion dead-letters an Invalid.
+        page_items = cast(list[Item], items)
+        if token or expand:
+            states[target] = _state(state["since"], _bounded(seen), counts)
+            walk: dict[str, Any] = {"target": target}
+            if token:
+                walk["token"] = token
+            walk["top"] = top.isoformat() if top else None
+            if expand:
+                walk["expand"] = expand
+            cursor["walk"] = walk
+            return Page(items=page_items, raws=raws, cursor=cursor, more=True)
+        since = _when(state["since"])
         newest = max(since, top) if top else since
         keep = newest - overlap
-        states[target] = {
-            "since": newest.isoformat(),
-            "seen": _bounded({k: v for k, v in seen.items() if _when(v) >= keep}),
-        }
-        page = self._next_target(next_cursor, targets, target)
-        return Page(items=items, raws=raws, cursor=page.cursor, more=page.more)
+        states[target] = _state(
+            newest.isoformat(),
+            _bounded({k: v for k, v in seen.items() if _when(v) >= keep}),
+            counts,
+        )
+        page = self._next_target(cursor, targets, target)
+        return Page(items=page_items, raws=raws, cursor=page.cursor, more=page.more)
+
+    @staticmethod
+    def _more_replies(
+        thread: dict[str, Any], counts: dict[str, int], fresh: bool
+    ) -> dict[str, Any] | None:
+        """The replies of `thread` to read with comments.list, when YouTube embedded only some
+        (at most five) and the thread has something new: a comment at or after the floor, or
+        more replies than when its replies were last read in full (`counts`, by thread)."""
+        snippet = thread.get("snippet") or {}
+        first = snippet.get("topLevelComment") or {}
+        thread_id = str(first.get("id") or thread.get("id") or "")
+        total = int(snippet.get("totalReplyCount") or 0)
+        embedded = len((thread.get("replies") or {}).get("comments") or [])
+        if not thread_id or total == counts.get(thread_id):
+            return None
+        if not fresh and thread_id not in counts:
+            return None
+        if total <= embedded:
+            counts.pop(thread_id, None)  # set anew: the newest are kept
+            counts[thread_id] = total  # all its replies are on the page
+            return None
+        video = str(snippet.get("videoId") or (first.get("snippet") or {}).get("videoId") or "")
+        return {"thread": thread_id, "video": video, "count": total}
+
+    def _replies(
+        self,
+        http: Http,
+        credentials: dict[str, Any],
+        walk: dict[str, Any],
+        *,
+        cursor: dict[str, Any],
+        targets: list[str],
+        state: dict[str, Any],
+        seen: dict[str, str],
+        floor: datetime,
+        overlap: timedelta,
+    ) -> Page:
+        """One page of the replies of the first thread in the walk's `expand` (comments.list
+        with parentId, 1 quota unit: one request per fetch, so the polling service's budget
+        counts it), the replies at or after the floor handed over."""
+        expand: list[dict[str, Any]] = [dict(e) for e in walk["expand"]]
+        current = expand[0]
+        counts: dict[str, int] = dict(state.get("counts") or {})
+        items: list[Item | Invalid] = []
+        raws: list[Any] = []
+        try:
+            body = self._get(
+                http,
+                "comments",
+                {
+                    "part": "snippet",
+                    "parentId": current["thread"],
+                    "maxResults": 100,
+                    "textFormat": "plainText",
+                    "pageToken": current.get("token"),
+                },
+                credentials,
+            )
+        except _StaleToken:
+            current.pop("token", None)  # its first page again; `seen` drops what was read
+            body = None
+        except ConnectorError as exc:
+            if not isinstance(exc, _Skip) and exc.status != 404:
+                raise
+            logger.info("youtube replies of %s skipped: %s", current["thread"], exc.message)
+            expand.pop(0)  # the thread is gone: nothing more to read of it
+            body = None
+        if body is not None:
+            for reply in body.get("items") or []:
+                mapped = self._reply_item(reply, current)
+                if isinstance(mapped, Invalid):
+                    items.append(mapped)
+                    raws.append(reply)
+                    continue
+                if _when(mapped["posted_at"]) < floor or mapped["external_id"] in seen:
+                    continue  # handed over by an earlier walk, or just now with the thread
+                seen[mapped["external_id"]] = mapped["posted_at"]
+                items.append(mapped)
+                raws.append(reply)
+            if body.get("nextPageToken"):
+                current["token"] = str(body["nextPageToken"])
+            else:
+                counts.pop(str(current["thread"]), None)
+                counts[str(current["thread"])] = int(current.get("count") or 0)
+                expand.pop(0)
+        top = _when(walk["top"]) if walk.get("top") else None
+        return self._after(
+            items=items,
+            raws=raws,
+            cursor=cursor,
+            targets=targets,
+            target=str(walk["target"]),
+            state=state,
+            seen=seen,
+            counts=counts,
+            top=top,
+            overlap=overlap,
+            token=walk.get("token"),
+            expand=expand,
+        )
 
     @staticmethod
     def _next_target(cursor: dict[str, Any], targets: list[str], target: str) -> Page:
@@ -380,11 +556,12 @@ class YouTubeComments(PullConnector):
     # -- mapping ----------------------------------------------------------------------------
 
     @staticmethod
-    def _comment(comment: dict[str, Any], *, replies: int | None = None) -> Item:
+    def _comment(comment: dict[str, Any], *, video: str = "", replies: int | None = None) -> Item:
         snippet = comment.get("snippet") or {}
         channel = (snippet.get("authorChannelId") or {}).get("value")
         name = str(snippet.get("authorDisplayName") or "")
-        video = str(snippet.get("videoId") or "")
+        # comments.list leaves videoId out of a reply's snippet: the thread's video then
+        video = str(snippet.get("videoId") or video)
         item: Item = {
             "external_id": str(comment["id"]),
             "posted_at": _when(snippet["publishedAt"]).isoformat(),
@@ -400,31 +577,55 @@ class YouTubeComments(PullConnector):
             item["comments"] = replies
         return item
 
-    def _thread_items(self, thread: dict[str, Any]) -> list[tuple[Item, Any]]:
-        """The top-level comment first (its time orders the walk), then its replies."""
+    def _thread_items(self, thread: Any) -> list[tuple[Item, Any]] | Invalid:
+        """The top-level comment first, then the replies YouTube embedded; an Invalid when the
+        thread has no top-level comment with an id and a time. A reply without them is left
+        out here: the thread is still a mention, and the reply is not one to store."""
+        if not isinstance(thread, dict):
+            return Invalid(thread, "a YouTube comment thread must be an object")
         snippet = thread.get("snippet") or {}
         top = snippet.get("topLevelComment")
-        if not top or not (top.get("snippet") or {}).get("publishedAt"):
-            return []
-        first = self._comment(top, replies=int(snippet.get("totalReplyCount") or 0))
-        if not first["thread_id"] and snippet.get("videoId"):
-            first["thread_id"] = str(snippet["videoId"])
+        if (
+            not isinstance(top, dict)
+            or not top.get("id")
+            or not _readable_time((top.get("snippet") or {}).get("publishedAt"))
+        ):
+            return Invalid(
+                thread,
+                "a YouTube comment thread needs a topLevelComment with an id and publishedAt",
+            )
+        video = str(snippet.get("videoId") or "")
+        first = self._comment(top, video=video, replies=int(snippet.get("totalReplyCount") or 0))
         mapped: list[tuple[Item, Any]] = [
             (first, {k: v for k, v in thread.items() if k != "replies"})
         ]
         for reply in (thread.get("replies") or {}).get("comments") or []:
-            if (reply.get("snippet") or {}).get("publishedAt"):
-                item = self._comment(reply)
-                item.setdefault("parent_id", first["external_id"])
+            item = self._reply_item(reply, {"thread": first["external_id"], "video": video})
+            if not isinstance(item, Invalid):
                 mapped.append((item, reply))
         return mapped
 
+    def _reply_item(self, reply: Any, thread: dict[str, Any]) -> Item | Invalid:
+        """A reply (embedded in a thread, or of comments.list) of `thread` ({"thread": the
+        top-level comment's id, "video"})."""
+        if (
+            not isinstance(reply, dict)
+            or not reply.get("id")
+            or not _readable_time((reply.get("snippet") or {}).get("publishedAt"))
+        ):
+            return Invalid(reply, "a YouTube reply needs an id and publishedAt")
+        item = self._comment(reply, video=str(thread.get("video") or ""))
+        item.setdefault("parent_id", str(thread["thread"]))
+        return item
+
     @staticmethod
-    def _search_item(result: dict[str, Any]) -> list[tuple[Item, Any]]:
+    def _search_item(result: Any) -> list[tuple[Item, Any]] | Invalid:
+        if not isinstance(result, dict):
+            return Invalid(result, "a YouTube search result must be an object")
         video = (result.get("id") or {}).get("videoId")
         snippet = result.get("snippet") or {}
-        if not video or not snippet.get("publishedAt"):
-            return []
+        if not video or not _readable_time(snippet.get("publishedAt")):
+            return Invalid(result, "a YouTube search result needs an id.videoId and publishedAt")
         title = html.unescape(str(snippet.get("title") or "")).strip()
         description = html.unescape(str(snippet.get("description") or "")).strip()
         channel = str(snippet.get("channelId") or "")
@@ -478,6 +679,23 @@ class YouTubeComments(PullConnector):
         return Check(
             ok=True, message=f"{self.name} answered: {len(videos)} videos found.", details={}
         )
+
+
+def _readable_time(value: Any) -> bool:
+    try:
+        _when(str(value))
+    except ValueError:
+        return False
+    return bool(value)
+
+
+def _state(since: str, seen: dict[str, str], counts: dict[str, int]) -> dict[str, Any]:
+    """A target's state; `counts` (replies read in full, by thread) only once there are any,
+    the newest SEEN_KEEP of them (a dict keeps the order they were set in)."""
+    state: dict[str, Any] = {"since": since, "seen": seen}
+    if counts:
+        state["counts"] = dict(list(counts.items())[-SEEN_KEEP:])
+    return state
 
 
 def _bounded(seen: dict[str, str]) -> dict[str, str]:

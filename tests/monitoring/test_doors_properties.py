@@ -140,7 +140,11 @@ def hostile_items(draw: Any, valid: Any = None) -> Any:
         item["unknown_" + draw(st.from_regex(r"[a-z]{1,8}", fullmatch=True))] = draw(hostile_values)
     elif spoil == 4:
         item["text"] = draw(
-            st.text(st.characters(categories=["Cs"]), min_size=1, max_size=5)
+            # One lone surrogate between other characters: a high and a low one side by side
+            # would be a pair, which JSON reads as one valid character.
+            st.tuples(plain_text, st.characters(categories=["Cs"]), plain_text).map(
+                lambda parts: f"{parts[0][:10]}x{parts[1]}x{parts[2][:10]}"
+            )
             | st.lists(hostile_values, min_size=1)
         )
     elif spoil == 5:

@@ -266,3 +266,29 @@ def test_a_dead_letter_can_be_discarded_with_a_reason(world):
     )
     assert response.json()["status"] == "discarded"
     assert response.json()["resolution"]["by"] == "staff_a@example.test"
+
+
+def test_source_health_counts_what_could_not_be_stored(world):
+    from monitoring.models import DeadLetter
+    from monitoring.services.ingestion import mentions_ingest
+    from tests.monitoring.factories import mention
+
+    source = make_source(world.alpha)
+    quiet = make_source(world.alpha, name="quiet")
+    other = make_source(world.bravo)
+    bad = [mention(1, posted_at="9999-12-31T23:59:59-14:00"), {"no": "id"}, mention(2)]
+    for client, target in ((world.alpha, source), (world.bravo, other)):
+        with tenancy.tenant_context(client):
+            mentions_ingest(client=client, source=target, items=bad, channel="api")
+    api = api_client(world, world.viewer_a, world.alpha)
+    health = {s["id"]: s["health"] for s in api.get("/api/v1/sources/").json()}
+    assert health[source.pk]["dead_letters_open"] == 2
+    assert health[quiet.pk]["dead_letters_open"] == 0
+    with tenancy.tenant_context(world.alpha):
+        letter = DeadLetter.objects.filter(source=source).first()
+    staff = api_client(world, world.staff_a, world.alpha)
+    staff.post(f"/api/v1/dead-letters/{letter.pk}/discard/", {"reason": "test"}, format="json")
+    assert staff.get(f"/api/v1/sources/{source.pk}/").json()["health"]["dead_letters_open"] == 1
+    # The other brand's letters are its own.
+    bravo = api_client(world, world.viewer_b, world.bravo).get(f"/api/v1/sources/{other.pk}/")
+    assert bravo.json()["health"]["dead_letters_open"] == 2

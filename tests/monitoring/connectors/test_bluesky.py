@@ -182,6 +182,32 @@ def test_a_pass_pages_down_then_only_new_posts_late_ones_included(world, api):
         assert not Mention.objects.exists()
 
 
+def test_links_are_stored_whole_with_the_card_and_a_post_without_uri_is_a_dead_letter(world, api):
+    """The text shows shortened links; the link facets (at UTF-8 byte offsets, here after
+    multi-byte characters) have the full URIs, the external embed the article's card."""
+    expect_session(api)
+    api.expect_ordered_request(SEARCH, query_string=search(), headers=bearer()).respond_with_json(
+        body("search-links.json")
+    )
+    expect_profiles(api, [SANNE], "profiles-page2.json")
+    source = bluesky_source(world.alpha)
+
+    result = poll(world.alpha, source)
+    assert (result.accepted, result.rejected, result.error) == (1, 1, "")
+    with tenancy.tenant_context(world.alpha):
+        post = Mention.objects.get(external_id=f"at://{SANNE}/app.bsky.feed.post/3lk2zaq4vxs2b")
+    article = (
+        "https://www.nos.nl/artikel/2512345-bakkerij-alpha-roept-zuurdesembrood-terug-na-klachten"
+    )
+    assert post.text == (
+        f"Café ☕ in Zwolle haalt het brood uit de schappen 😬 {article} — @bakkerijalpha.nl "
+        "reageer! Zie ook "
+        "https://www.nvwa.nl/nieuws-en-media/actueel/2026/03/10/waarschuwing-zuurdesembrood"
+        "\n\nBakkerij Alpha roept zuurdesembrood terug na klachten"
+    )
+    api.check_assertions()
+
+
 def test_a_restart_mid_pass_resumes_with_the_search_cursor(world, api):
     expect_session(api)
     serve_first_pass(api)

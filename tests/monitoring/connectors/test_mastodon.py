@@ -271,3 +271,21 @@ def test_iso_reset_times_and_html_content():
     headers = httpx.Headers({"X-RateLimit-Reset": "342"})
     assert retry_after_seconds(headers) == 342.0
     assert plain_text("<p>a &amp; b<br>c</p><p>d</p>") == "a & b\nc\n\nd"
+
+
+def test_a_handle_keeps_the_servers_port():
+    """A server on a port other than 443 is its own server: user@host:port, whether the acct
+    says it (a remote account) or only the account's URL does (a local one)."""
+    status = body("tag-newest.json")["body"][0]
+    local = status | {
+        "account": status["account"]
+        | {
+            "username": "kees",
+            "acct": "kees",
+            "url": "https://toot.bakkers.example:8443/@kees",
+            "uri": "https://toot.bakkers.example:8443/users/kees",
+        }
+    }
+    remote = status | {"account": status["account"] | {"acct": "anna@toot.bakkers.example:8443"}}
+    assert mastodon.status_item(local)["author"]["handle"] == "kees@toot.bakkers.example:8443"
+    assert mastodon.status_item(remote)["author"]["handle"] == "anna@toot.bakkers.example:8443"

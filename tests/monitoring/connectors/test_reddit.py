@@ -16,7 +16,7 @@ from django.utils import timezone
 from clients import tenancy
 from monitoring.connectors import reddit
 from monitoring.connectors.reddit import RedditSearch, search_query
-from monitoring.models import Mention
+from monitoring.models import DeadLetter, Mention
 from monitoring.services.polling import source_test_connection
 from tests.monitoring.connectors.helpers import (
     Recordings,
@@ -36,7 +36,8 @@ SEARCH = "/search"
 ALPHA_APP = {"client_id": "p-jcoLKBynTLew", "client_secret": "gko_LXELoV07ZBNUXrvWZfzE3aI"}
 BRAVO_APP = {"client_id": "b-brAvoBoats01", "client_secret": "bravo_secret_0000000000000"}
 QUERY = '"bakkerij alpha" OR alphabakery'
-PAGE1 = {"t3_1j8q9ab", "t3_1j8q7cd", "t3_1j8q5ef"}
+# t3_1j8q5ef, the third post of page 1, was removed before it was first listed: no mention.
+PAGE1 = {"t3_1j8q9ab", "t3_1j8q7cd"}
 PAGE2 = {"t3_1j8q3gh", "t3_1j8q1ij"}
 LATER = {"t3_1j8qdkl", "t3_1j8qbmn", "t3_1j8q8zz"}
 
@@ -98,7 +99,7 @@ def test_a_pass_pages_down_then_only_new_posts_late_ones_included(world, api):
     first = poll(world.alpha, source)
     assert (first.pages, first.accepted, first.duplicates, first.rejected, first.error) == (
         2,
-        5,
+        4,
         0,
         0,
         "",
@@ -110,7 +111,6 @@ def test_a_pass_pages_down_then_only_new_posts_late_ones_included(world, api):
     with tenancy.tenant_context(world.alpha):
         post = Mention.objects.select_related("author").get(external_id="t3_1j8q9ab")
         link = Mention.objects.get(external_id="t3_1j8q7cd")
-        removed = Mention.objects.get(external_id="t3_1j8q5ef")
     assert post.text == (
         "Bakkerij Alpha zuurdesembrood - iemand anders ook ziek?\n\nSinds zaterdag liggen mijn "
         "vriendin en ik allebei plat. Enige wat we allebei gegeten hebben is het "
@@ -125,11 +125,9 @@ def test_a_pass_pages_down_then_only_new_posts_late_ones_included(world, api):
     assert (post.platform, post.thread_id, post.parent_id) == ("reddit", "t3_1j8q9ab", "")
     assert (post.likes, post.shares, post.comments) == (154, 2, 87)
     assert post.raw["data"]["subreddit"] == "thenetherlands"
-    assert link.text == "Alpha Bakery recalls sourdough after customers fall ill"
-    assert (removed.author, removed.text, removed.likes) == (
-        None,
-        "Alpha bakery food poisoning?",
-        0,
+    assert link.text == (
+        "Alpha Bakery recalls sourdough after customers fall ill\n"
+        "https://nos.nl/artikel/2561234-bakkerij-alpha-haalt-brood-terug"
     )
 
     second = poll(world.alpha, source)
@@ -155,7 +153,7 @@ def test_a_restart_mid_pass_resumes_after_the_last_stored_page(world, api):
     source = reddit_source(world.alpha)
 
     first = poll(world.alpha, source, max_pages=1)
-    assert (first.pages, first.accepted) == (1, 3)
+    assert (first.pages, first.accepted) == (1, 2)
     assert stored(world.alpha) == PAGE1
     cursor = reload(world.alpha, source).poll_cursor
     assert cursor["pass"] == {"after": "t3_1j8q5ef", "top": 1773168600.0}
@@ -183,7 +181,7 @@ def test_a_429_waits_for_the_reset_and_loses_nothing(world, api):
 
     before = timezone.now()
     limited = poll(world.alpha, source)
-    assert (limited.pages, limited.accepted) == (1, 3)
+    assert (limited.pages, limited.accepted) == (1, 2)
     assert limited.error == "Reddit rate limit reached: Too Many Requests (retry after 342 s)."
     assert_waits(world.alpha, source, limited, since=before, between=(340, 350))
     resumed = poll(world.alpha, source)
@@ -287,6 +285,48 @@ def test_test_connection_asks_for_a_new_token_and_searches_five(world, api):
             "'client_secret' (the Reddit app's secret)."
         )
         assert not Mention.objects.exists()
+    api.check_assertions()
+
+
+def test_removed_posts_deleted_authors_crossposts_and_link_posts(world, api):
+    expect_token(api)
+    api.expect_ordered_request(SEARCH, query_string=search()).respond_with_json(
+        body("search-gone-and-linked.json")
+    )
+    source = reddit_source(world.alpha)
+
+    result = poll(world.alpha, source)
+    # removed by a moderator, deleted by its author: left out; a post without an id: a dead
+    # letter with the reason; the pass moves on past all three
+    assert (result.accepted, result.rejected, result.error) == (3, 1, "")
+    assert stored(world.alpha) == {"t3_1j8qk03", "t3_1j8qj04", "t3_1j8qi05"}
+    assert reload(world.alpha, source).poll_cursor["mark"] == 1773172800.0
+    with tenancy.tenant_context(world.alpha):
+        orphaned = Mention.objects.get(external_id="t3_1j8qk03")
+        crosspost = Mention.objects.get(external_id="t3_1j8qj04")
+        link = Mention.objects.get(external_id="t3_1j8qi05")
+        dead = DeadLetter.objects.get()
+    # the account is gone, the post is not: no author named "[deleted]"
+    assert orphaned.author is None
+    assert orphaned.text.endswith("Geld terug, maar geen excuses.")
+    # a crosspost joins the original's thread
+    assert (crosspost.thread_id, crosspost.parent_id) == ("t3_1j8q9ab", "")
+    assert crosspost.url == (
+        "https://www.reddit.com/r/Amsterdam/comments/1j8qj04/"
+        "bakkerij_alpha_zuurdesembrood_iemand_anders/"
+    )
+    # a link post keeps its link in the text, and the permalink as its url
+    assert link.text == (
+        "NVWA onderzoekt zuurdesembrood van Bakkerij Alpha\n"
+        "https://www.rtl.nl/nieuws/nederland/artikel/5501234/nvwa-onderzoekt-bakkerij-alpha"
+    )
+    assert link.url == (
+        "https://www.reddit.com/r/thenetherlands/comments/1j8qi05/"
+        "nvwa_onderzoekt_zuurdesembrood_van_bakkerij/"
+    )
+    assert link.thread_id == "t3_1j8qi05"
+    assert dead.errors == [{"field": "item", "message": "a Reddit post without an id or name"}]
+    assert dead.payload["data"]["author"] == "half_kapot"
     api.check_assertions()
 
 

@@ -15,7 +15,7 @@ from django.utils import timezone
 from clients import tenancy
 from monitoring.connectors import tiktok
 from monitoring.connectors.tiktok import TikTokResearch
-from monitoring.models import Mention, Source
+from monitoring.models import DeadLetter, Mention, Source
 from monitoring.services.polling import source_test_connection
 from tests.monitoring.connectors.helpers import (
     Recordings,
@@ -132,6 +132,36 @@ def test_a_restart_resumes_with_the_saved_search_id_and_cursor(world, api):
     rest = poll(world.alpha, source)
     assert (rest.pages, rest.accepted, rest.duplicates) == (1, 2, 0)
     assert stored(world.alpha) == FIRST | SECOND
+    api.check_assertions()
+
+
+def test_the_documented_shape_video_id_and_no_username_and_a_video_without_an_id(world, api):
+    # TikTok's sample response names the id `video_id` and has no username; one video has no
+    # id at all: it is dead-lettered with the reason, not dropped, and the window moves on.
+    expect_token(api)
+    expect_query(api, query(), "videos-documented-shape.json")
+    source = research_source(world.alpha)
+
+    result = poll(world.alpha, source)
+    assert (result.accepted, result.rejected, result.error) == (2, 1, "")
+    assert stored(world.alpha) == {"7342000000000000011", "7342000000000000012"}
+    with tenancy.tenant_context(world.alpha):
+        renamed = Mention.objects.get(external_id="7342000000000000011")
+        blank = Mention.objects.get(external_id="7342000000000000012")
+        dead = DeadLetter.objects.get()
+    assert renamed.author is None  # no made-up "unknown" author
+    assert renamed.url == "https://www.tiktok.com/player/v1/7342000000000000011"
+    assert renamed.text.startswith("Bakkerij Alpha haalt het zuurdesembrood")
+    assert (renamed.views, renamed.comments) == (3310, 41)
+    assert (blank.author, blank.url) == (
+        None,
+        "https://www.tiktok.com/player/v1/7342000000000000012",
+    )
+    assert dead.errors == [
+        {"field": "item", "message": "a TikTok video without an id ('id' or 'video_id')"}
+    ]
+    assert dead.payload == body("videos-documented-shape.json")["data"]["videos"][1]
+    assert reload(world.alpha, source).poll_cursor["from"] == "20260302"
     api.check_assertions()
 
 

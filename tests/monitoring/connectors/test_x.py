@@ -13,7 +13,7 @@ import pytest
 from django.utils import timezone
 
 from clients import tenancy
-from monitoring.connectors.x import XRecentSearch, search_query
+from monitoring.connectors.x import XRecentSearch, search_query, tweet_item
 from monitoring.models import Mention, Source
 from monitoring.services.polling import source_test_connection
 from tests.monitoring.connectors.helpers import (
@@ -219,7 +219,7 @@ def test_refused_tokens_and_queries_are_health_errors_in_xs_words(world, x_api):
         recorded("error-unauthorized.json")
     )
     x_api.expect_request(
-        SEARCH, query_string=search(query="(bakkerij alpha")
+        SEARCH, query_string=search(query="(bakkerij alpha -is:retweet")
     ).respond_with_response(recorded("error-invalid-query.json"))
     revoked = x_source(world.alpha, credentials={"bearer_token": "revoked"})
     result = poll(world.alpha, revoked)
@@ -266,8 +266,43 @@ def test_test_connection_searches_ten_posts_and_says_what_is_wrong(world, x_api)
         assert not Mention.objects.exists()  # a test stores nothing
 
 
+def test_a_written_query_leaves_retweets_out_and_a_retweet_that_comes_is_no_mention(world, x_api):
+    # The source's own query says nothing of retweets: the connector adds -is:retweet. Should
+    # X send retweets anyway (as it does for the query as written), they are left out.
+    x_api.expect_ordered_request(
+        SEARCH, query_string=search(query="bakkerij alpha -is:retweet")
+    ).respond_with_json(body("search-retweets.json"))
+    source = x_source(world.alpha, settings={"query": "bakkerij alpha"})
+
+    result = poll(world.alpha, source)
+    assert (result.accepted, result.rejected, result.error) == (2, 0, "")
+    assert stored(world.alpha) == {"2031447511001751552", "2031446802260873216"}
+    assert reload(world.alpha, source).poll_cursor == {"since_id": "2031447902133411840"}
+    with tenancy.tenant_context(world.alpha):
+        indonesian = Mention.objects.get(external_id="2031447511001751552")
+        hebrew = Mention.objects.get(external_id="2031446802260873216")
+    assert (indonesian.language, hebrew.language) == ("id", "he")  # X's "in" and "iw"
+    x_api.check_assertions()
+
+
+def test_a_post_without_impression_count_has_no_views_rather_than_zero():
+    tweets = body("search-retweets.json")["data"]
+    assert "views" not in tweet_item(tweets[1], None)  # X gave no impression_count
+    assert tweet_item(tweets[3], None)["views"] == 118
+
+
 def test_queries_are_built_from_keywords_and_hashtags():
-    assert search_query({"query": "from:BakkerijAlpha"}) == "from:BakkerijAlpha"
+    assert search_query({"query": "from:BakkerijAlpha"}) == "from:BakkerijAlpha -is:retweet"
+    # X applies AND before OR: the ORs are kept together
+    assert search_query({"query": "alpha OR bravo lang:nl"}) == (
+        "(alpha OR bravo lang:nl) -is:retweet"
+    )
+    # a query that says what it wants of retweets is sent as written
+    assert search_query({"query": "alpha -is:retweet"}) == "alpha -is:retweet"
+    assert search_query({"query": "from:BakkerijAlpha is:retweet"}) == (
+        "from:BakkerijAlpha is:retweet"
+    )
+    assert search_query({"query": "alpha -is:RETWEET"}) == "alpha -is:RETWEET"
     assert search_query({"keywords": "alpha bakery, alphabakery"}) == (
         '("alpha bakery" OR alphabakery) -is:retweet'
     )

@@ -67,10 +67,14 @@ def test_comments_are_read_page_by_page_then_only_what_is_new(world, youtube):
     youtube.expect_ordered_request(
         THREADS, query_string=threads(pageToken=PAGE2)
     ).respond_with_json(body("comment-threads-page2.json"))
-    # the next poll: its listing has a next page, but reaches what was read before on page 1
+    # the next poll: its first page reaches what was read before; the walk ends at the page
+    # with nothing newer (order=time is only roughly newest first), not at the first old thread
     youtube.expect_ordered_request(THREADS, query_string=threads()).respond_with_json(
         body("comment-threads-later.json")
     )
+    youtube.expect_ordered_request(
+        THREADS, query_string=threads(pageToken="QURTSl9pM2xhdGVyX3BhZ2Uy")
+    ).respond_with_json(body("comment-threads-later-page2.json"))
     source = comments_source(world.alpha)
 
     first = poll(world.alpha, source)
@@ -92,7 +96,7 @@ def test_comments_are_read_page_by_page_then_only_what_is_new(world, youtube):
 
     # new threads, a late-listed one within the overlap and a new reply; nothing twice
     second = poll(world.alpha, source)
-    assert (second.pages, second.accepted, second.duplicates, second.error) == (1, 3, 0, "")
+    assert (second.pages, second.accepted, second.duplicates, second.error) == (2, 3, 0, "")
     assert stored(world.alpha) == FIRST_PAGE | SECOND_PAGE | {
         "UgzAlpha0006",
         "UgzAlpha0007",
@@ -100,6 +104,58 @@ def test_comments_are_read_page_by_page_then_only_what_is_new(world, youtube):
     }
     youtube.check_assertions()
     assert stored(world.bravo) == set()
+
+
+def test_a_page_out_of_time_order_is_read_whole_and_long_threads_get_all_replies(world, youtube):
+    """A pinned thread and a late-approved one head the page with old times, newer threads
+    follow; a thread has 7 replies of which YouTube embedded 5. Every thread newer than
+    `since` is kept, the 2 other replies are read with comments.list (one request a fetch,
+    counted by the budget), and the walk ends at the page with nothing newer."""
+    youtube.expect_ordered_request(THREADS, query_string=threads()).respond_with_json(
+        body("comment-threads-unordered.json")
+    )
+    replies = {
+        "part": "snippet",
+        "parentId": "UgzAlpha0201",
+        "maxResults": "100",
+        "textFormat": "plainText",
+        "key": KEY,
+    }
+    youtube.expect_ordered_request("/youtube/v3/comments", query_string=replies).respond_with_json(
+        body("comments-replies-page1.json")
+    )
+    youtube.expect_ordered_request(
+        "/youtube/v3/comments", query_string=replies | {"pageToken": "Z2V0X25ld2VzdF9yZXBsaWVzXzI"}
+    ).respond_with_json(body("comments-replies-page2.json"))
+    youtube.expect_ordered_request(
+        THREADS, query_string=threads(pageToken="QURTSl9pM3Vub3JkZXJlZDI")
+    ).respond_with_json(body("comment-threads-unordered-page2.json"))
+    source = comments_source(
+        world.alpha, settings={"channel_id": CHANNEL, "since": "2026-03-03T12:00:00Z"}
+    )
+
+    result = poll(world.alpha, source)
+    # the thread without a top-level comment is a dead letter, not dropped in silence
+    assert (result.pages, result.accepted, result.duplicates, result.rejected) == (4, 11, 0, 1)
+    replies_stored = {f"UgzAlpha0201.9zRe{n:04d}" for n in range(1, 8)}
+    assert (
+        stored(world.alpha)
+        == {
+            "UgzAlpha0201",
+            "UgzAlpha0202",
+            "UgzAlpha0204",
+            "UgzAlpha0205",
+        }
+        | replies_stored
+    )
+    with tenancy.tenant_context(world.alpha):
+        late = Mention.objects.get(external_id="UgzAlpha0201.9zRe0007")
+    assert (late.thread_id, late.parent_id) == ("aLpHaVid004", "UgzAlpha0201")
+    assert late.url == "https://www.youtube.com/watch?v=aLpHaVid004&lc=UgzAlpha0201.9zRe0007"
+    state = reload(world.alpha, source).poll_cursor["targets"][f"channel:{CHANNEL}"]
+    assert state["since"] == "2026-03-03T20:10:00+00:00"
+    assert state["counts"]["UgzAlpha0201"] == 7
+    youtube.check_assertions()
 
 
 def test_a_restart_resumes_at_the_saved_page_token(world, youtube):

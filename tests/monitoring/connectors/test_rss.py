@@ -1,0 +1,45 @@
+"""RSS and Atom feeds: the real polling service against a Google Alerts feed served locally
+(Google's redirect links, the feed's title, Google's <b> around the matched words)."""
+
+from __future__ import annotations
+
+import pytest
+
+from clients import tenancy
+from monitoring.models import Mention
+from tests.monitoring.connectors.helpers import DATA, poll, source_factory
+
+pytestmark = pytest.mark.django_db
+
+feed_source = source_factory(name="Google Alert acme", platform="news", kind="feed")
+
+
+def test_google_alerts_store_the_article_url_no_feed_title_as_author_and_plain_text(
+    world, httpserver
+):
+    httpserver.expect_request("/alerts/feeds/acme").respond_with_data(
+        (DATA / "rss" / "google-alerts-acme.atom").read_bytes(),
+        content_type="application/atom+xml",
+    )
+    source = feed_source(world.alpha, settings={"url": httpserver.url_for("/alerts/feeds/acme")})
+
+    result = poll(world.alpha, source)
+    assert (result.accepted, result.rejected, result.error) == (2, 0, "")
+    with tenancy.tenant_context(world.alpha):
+        recall = Mention.objects.select_related("author").get(
+            external_id="tag:google.com,2013:googlealerts/feed:13849021766403958211"
+        )
+        authors = set(Mention.objects.values_list("author", flat=True))
+    # the `url` parameter of Google's redirect, decoded, with the article's own query
+    assert (
+        recall.url
+        == "https://www.dutchnews.example/2026/03/acme-recalls-kettles/?utm_source=rss&id=42"
+    )
+    # "Google Alert - acme" names the feed; Google Alerts entries have no author of their own
+    assert recall.author is None and authors == {None}
+    assert recall.text == (
+        "Acme recalls kettles over scalding risk. Consumers who bought an Acme kettle since "
+        "January are asked to stop using it ..."
+    )
+    with tenancy.tenant_context(world.bravo):
+        assert not Mention.objects.exists()
