@@ -85,6 +85,9 @@ def main() -> None:
         os.environ,
         DATABASE_URL=url,
         DEBUG="false",
+        # Plain HTTP on loopback, as behind the TLS-terminating proxy production runs behind.
+        SECURE_SSL_REDIRECT="false",
+        SECURE_HSTS_SECONDS="0",
         CONN_MAX_AGE="60",
         LOG_LEVEL="WARNING",
         REDIS_URL=settings.REDIS_URL,
