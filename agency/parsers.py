@@ -13,18 +13,32 @@ from typing import Any
 
 import orjson
 from django.conf import settings
-from rest_framework.exceptions import ParseError
+from rest_framework import status
+from rest_framework.exceptions import APIException, ParseError
 from rest_framework.parsers import JSONParser
+
+
+class TooLarge(APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "too_large"
+
+
+def read_capped(stream: Any) -> bytes:
+    """The body from DRF's stream, at most DATA_UPLOAD_MAX_MEMORY_SIZE bytes, else 413.
+
+    DRF reads the request's stream, not `request.body`, so Django's own check does not apply;
+    agency.request_limits answers first when the request gives its length, this catches a
+    body that did not (chunked)."""
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    body: bytes = stream.read(limit + 1) if stream is not None else b""
+    if len(body) > limit:
+        raise TooLarge(f"At most {limit} bytes per request.")
+    return body
 
 
 class StrictJSONParser(JSONParser):
     def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
-        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-        body = stream.read(limit + 1) if stream is not None else b""
-        if len(body) > limit:
-            # (agency.request_limits answers 413 first when the request gives its length)
-            raise ParseError(f"At most {limit} bytes per request.")
         try:
-            return orjson.loads(body)
+            return orjson.loads(read_capped(stream))
         except orjson.JSONDecodeError as exc:
             raise ParseError(f"The body is not valid JSON: {exc}") from exc

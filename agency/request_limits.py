@@ -25,7 +25,8 @@ def _answer(request: HttpRequest, status: int, code: str, message: str) -> HttpR
     return HttpResponse(message, status=status, content_type="text/plain; charset=utf-8")
 
 
-def _too_large(request: HttpRequest) -> HttpResponse:
+def too_large(request: HttpRequest) -> HttpResponse:
+    """The answer to a request over DATA_UPLOAD_MAX_MEMORY_SIZE (JSON on API paths)."""
     limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
     return _answer(request, 413, "too_large", f"At most {limit} bytes per request.")
 
@@ -43,12 +44,12 @@ class RequestLimitsMiddleware:
         multipart = request.META.get("CONTENT_TYPE", "").startswith("multipart/")
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
         if not multipart and limit is not None and length > limit:
-            return _too_large(request)
+            return too_large(request)
         return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if isinstance(exception, RequestDataTooBig):
-            return _too_large(request)
+            return too_large(request)
         if isinstance(exception, TooManyFieldsSent):
             return _answer(request, 400, "invalid", str(exception))
         return None

@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -65,8 +66,6 @@ class Batch:
     items: list[Any] = field(default_factory=list)
     error: str | None = None
     body: bytes = b""
-    # The items were recovered one by one (the body as a whole was not valid JSON).
-    recovered: bool = False
 
 
 def readable_text(raw: bytes) -> str:
@@ -132,7 +131,7 @@ def _recover(body: bytes, list_key: str) -> Batch:
         items = [read_item(raw) for raw in _elements(body, start)]
         if not items:
             return Batch(error=f"Not JSON: {_why(body)}")
-        return Batch(envelope=items, items=items, recovered=True)
+        return Batch(envelope=items, items=items)
     if opener == b"{":
         envelope: dict[str, Any] = {}
         items_found: list[Any] | None = None
@@ -149,7 +148,7 @@ def _recover(body: bytes, list_key: str) -> Batch:
             else:
                 envelope[key] = read_item(body[value_start:value_end])
         if items_found is not None:
-            return Batch(envelope=envelope, items=items_found, recovered=True)
+            return Batch(envelope=envelope, items=items_found)
         return Batch(error=f"Not JSON, and no '{list_key}' list could be found in it: {_why(body)}")
     return Batch(error=f"Not JSON: {_why(body)}")
 
@@ -172,34 +171,40 @@ def _skip_whitespace(body: bytes, at: int) -> int:
     return at
 
 
+def _structure(raw: bytes, at: int) -> Iterator[tuple[bytes, int, int]]:
+    """(character, start, end) of each bracket, comma and whole string (as `"`) of the JSON
+    text `raw` from `at`, so that brackets inside strings never count; it stops at a string
+    that never closes."""
+    while (found := _STRUCTURE.search(raw, at)) is not None:
+        char, at = found.group(), found.end()
+        if char == b'"':
+            tail = _STRING_TAIL.match(raw, at)
+            if tail is None:
+                return
+            at = tail.end()
+        yield char, found.start(), at
+
+
 def _value_end(body: bytes, at: int) -> int:
     """Where the JSON value starting at `at` ends (exclusive), following brackets and strings
     only; a value that never closes runs to the end of the body."""
     depth = 0
-    while True:
-        found = _STRUCTURE.search(body, at)
-        if found is None:
-            return len(body)
-        char = found.group()
+    start = at
+    for char, begin, end in _structure(body, at):
         if char == b'"':
-            tail = _STRING_TAIL.match(body, found.end())
-            if tail is None:
-                return len(body)
-            at = tail.end()
             if depth == 0:
-                return at
-            continue
-        if char in (b"[", b"{"):
+                return end
+        elif char in (b"[", b"{"):
             depth += 1
         elif char in (b"]", b"}"):
             if depth == 0:  # the container around this value closes: the value ended before
-                return _trim_end(body, at, found.start())
+                return _trim_end(body, start, begin)
             depth -= 1
             if depth == 0:
-                return found.end()
+                return end
         elif depth == 0:  # a comma after a scalar
-            return _trim_end(body, at, found.start())
-        at = found.end()
+            return _trim_end(body, start, begin)
+    return len(body)
 
 
 def _trim_end(body: bytes, start: int, end: int) -> int:
@@ -257,24 +262,13 @@ def _members(body: bytes, start: int) -> list[tuple[bytes, int, int]]:
 def _depth_of(raw: bytes) -> int:
     """The nesting depth of the JSON text `raw`, brackets inside strings not counted."""
     depth = deepest = 0
-    at = 0
-    while True:
-        found = _STRUCTURE.search(raw, at)
-        if found is None:
-            return deepest
-        char = found.group()
-        if char == b'"':
-            tail = _STRING_TAIL.match(raw, found.end())
-            if tail is None:
-                return deepest
-            at = tail.end()
-            continue
+    for char, _, _ in _structure(raw, 0):
         if char in (b"[", b"{"):
             depth += 1
             deepest = max(deepest, depth)
         elif char in (b"]", b"}"):
             depth = max(depth - 1, 0)
-        at = found.end()
+    return deepest
 
 
 # --- Keeping any value ---------------------------------------------------------------------------

@@ -32,6 +32,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from agency.api_errors import error_body
+from agency.request_limits import too_large
 from clients import tenancy
 from clients.tenancy import current_client
 from monitoring.connectors.meta import meta_items
@@ -80,11 +81,11 @@ def _signature_header(request: HttpRequest, name: str) -> bytes | None:
     return value.encode("ascii")
 
 
-def _too_large(request: HttpRequest) -> JsonResponse | None:
-    # (agency.request_limits answers first when the request says its length)
-    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-    if len(request.body) > limit:
-        return _error(413, "too_large", f"At most {limit} bytes per request.")
+def _too_large(request: HttpRequest) -> HttpResponse | None:
+    # agency.request_limits answers first when the request says its length; Django reads a
+    # body without one (chunked) whole, unchecked.
+    if len(request.body) > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
+        return too_large(request)
     return None
 
 

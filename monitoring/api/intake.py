@@ -9,12 +9,11 @@ import io
 from collections.abc import Iterator
 from typing import Any, cast
 
-from django.conf import settings
 from django.db.models import QuerySet
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema, extend_schema_field
-from rest_framework import exceptions, generics, serializers, status
+from rest_framework import generics, serializers, status
 from rest_framework.pagination import CursorPagination
 from rest_framework.parsers import BaseParser, MultiPartParser
 from rest_framework.request import Request
@@ -29,6 +28,7 @@ from agency.api_base import (
     reject_unknown_fields,
 )
 from agency.api_schema import error_response
+from agency.parsers import TooLarge, read_capped
 from agency.selectors import Access, client_access
 from monitoring.exceptions import IngestError
 from monitoring.models import (
@@ -274,11 +274,6 @@ class IngestResultSerializer(serializers.Serializer[Any]):
     rejected = serializers.ListField(child=serializers.DictField())
 
 
-class TooLarge(exceptions.APIException):
-    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_code = "too_large"
-
-
 class MentionBatchParser(BaseParser):
     """JSON read by `monitoring.payloads.read_batch`: a body whose items cannot all be read is
     still a batch (the unreadable ones become dead letters), never a parse error; the body is
@@ -290,11 +285,7 @@ class MentionBatchParser(BaseParser):
     def parse(  # type: ignore[override]
         self, stream: Any, media_type: str | None = None, parser_context: Any = None
     ) -> Batch:
-        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-        body = stream.read(limit + 1) if stream is not None else b""
-        if len(body) > limit:
-            raise TooLarge(f"At most {limit} bytes per request.")
-        return read_batch(body, list_key="mentions")
+        return read_batch(read_capped(stream), list_key="mentions")
 
 
 class SourceMentionsIngest(TenantGenericAPIView):

@@ -412,11 +412,8 @@ def dead_letter_of_item(
 ) -> DeadLetter:
     """Keep one rejected item of a batch: an unreadable one as its bytes, a read one as its
     safe copy plus its exact JSON (and the payload it was mapped from, when it was)."""
-    original = item if raw is None else raw
-    if isinstance(original, Invalid):
-        original = original.value
-    if isinstance(item, Invalid):
-        item = item.value
+    item = item.value if isinstance(item, Invalid) else item
+    original = item if raw is None else raw.value if isinstance(raw, Invalid) else raw
     if isinstance(original, Unreadable):
         return dead_letter_store(
             source=source,

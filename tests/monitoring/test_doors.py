@@ -358,3 +358,17 @@ def test_every_api_write_answers_a_json_400_for_json_it_cannot_store(world, body
     with tenancy.tenant_context(world.alpha):
         assert Source.objects.count() == 0
     assert api.get("/api/v1/sources/").status_code == 200
+
+
+def test_a_body_without_its_length_is_capped_by_the_api_parsers_too(settings):
+    """DRF reads the stream, not request.body: a chunked body over the cap is a 413 there."""
+    import io
+
+    from agency.parsers import StrictJSONParser, TooLarge
+    from monitoring.api.intake import MentionBatchParser
+
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    for parser in (StrictJSONParser(), MentionBatchParser()):
+        with pytest.raises(TooLarge):
+            parser.parse(io.BytesIO(b"[" + b" " * 1000 + b"]"))
+        assert parser.parse(io.BytesIO(b"[" + b" " * 997 + b"]")) is not None
