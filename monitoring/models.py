@@ -187,11 +187,19 @@ class Mention(models.Model):
     received_at = models.DateTimeField()
     thread_id = models.CharField(max_length=200, blank=True)
     parent_id = models.CharField(max_length=200, blank=True)
-    likes = models.BigIntegerField(default=0)
-    shares = models.BigIntegerField(default=0)
-    comments = models.BigIntegerField(default=0)
-    views = models.BigIntegerField(default=0)
+    # None: the platform did not say (not zero).
+    likes = models.BigIntegerField(null=True, blank=True)
+    shares = models.BigIntegerField(null=True, blank=True)
+    comments = models.BigIntegerField(null=True, blank=True)
+    views = models.BigIntegerField(null=True, blank=True)
     raw = models.JSONField(default=dict)
+    # A share of another post of the platform (retweet, reblog, crosspost): its external id.
+    # Reach and spread, not a voice of its own: detection does not count it as a negative one.
+    repost_of = models.CharField(max_length=200, blank=True, db_default="")
+    # The platform said the post was deleted or removed: kept for the record, out of the
+    # counts. An edit replaces the text and counts and makes processing read it again.
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    edited_at = models.DateTimeField(null=True, blank=True)
     processed_at = models.DateTimeField(null=True, blank=True)
     # Enrichment, written once by processing (monitoring.services.detection). Database
     # defaults: ingestion COPYs rows without these columns.

@@ -146,10 +146,18 @@ class MentionIn(TypedDict):
     platform: NotRequired[Annotated[str, AfterValidator(_platform)] | None]
     thread_id: NotRequired[OptionalId]
     parent_id: NotRequired[OptionalId]
-    likes: NotRequired[Count]
-    shares: NotRequired[Count]
-    comments: NotRequired[Count]
-    views: NotRequired[Count]
+    # Counts the platform did not give are absent or None: unknown, not zero.
+    likes: NotRequired[Count | None]
+    shares: NotRequired[Count | None]
+    comments: NotRequired[Count | None]
+    views: NotRequired[Count | None]
+    # Updates of a post stored before (matched by source and external id): the platform says
+    # it was deleted or removed, or edited at this time (a later edit replaces text and counts).
+    deleted: NotRequired[bool]
+    edited_at: NotRequired[AwareDatetime | None]
+    # A share of another post (a retweet, a reblog, a crosspost): the original's external id.
+    # Counted for reach and spread, not as a voice of its own.
+    repost_of: NotRequired[OptionalId]
 
 
 # The value of each optional field a checked MentionIn may lack.
@@ -161,10 +169,13 @@ MENTION_DEFAULTS: dict[str, Any] = {
     "platform": None,
     "thread_id": "",
     "parent_id": "",
-    "likes": 0,
-    "shares": 0,
-    "comments": 0,
-    "views": 0,
+    "likes": None,
+    "shares": None,
+    "comments": None,
+    "views": None,
+    "deleted": False,
+    "edited_at": None,
+    "repost_of": "",
 }
 MENTION = TypeAdapter(MentionIn)
 MENTIONS = TypeAdapter(list[MentionIn])

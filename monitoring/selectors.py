@@ -101,8 +101,12 @@ def mentions_filter(
     sentiment: str | None = None,
     wave_id: int | None = None,
     multipliers_only: bool = False,
+    deleted: bool | None = None,
+    reposts: bool | None = None,
 ) -> QuerySet[Mention]:
-    """Mentions matching the filters; `q` is full-text search in each mention's language."""
+    """Mentions matching the filters; `q` is full-text search in each mention's language.
+    `deleted` and `reposts` (None: both ways) keep only the posts the platform says were
+    deleted, or not, and only the shares of other posts, or only the posts themselves."""
     tenancy.require_tenant(client)
     mentions = Mention.objects.select_related("author", "source")
     if platform:
@@ -123,6 +127,10 @@ def mentions_filter(
         mentions = mentions.filter(wave_id=wave_id)
     if multipliers_only:
         mentions = mentions.filter(is_multiplier=True)
+    if deleted is not None:
+        mentions = mentions.filter(deleted_at__isnull=not deleted)
+    if reposts is not None:
+        mentions = mentions.exclude(repost_of="") if reposts else mentions.filter(repost_of="")
     if q:
         sql, times = match_sql()
         # The SQL is built from constants (textsearch.TS_CONFIGS); `q` is a parameter.

@@ -257,10 +257,26 @@ class MentionInSerializer(serializers.Serializer[Any]):
     platform = serializers.CharField(required=False, allow_null=True)
     thread_id = serializers.CharField(required=False, allow_blank=True)
     parent_id = serializers.CharField(required=False, allow_blank=True)
-    likes = serializers.IntegerField(required=False, min_value=0)
-    shares = serializers.IntegerField(required=False, min_value=0)
-    comments = serializers.IntegerField(required=False, min_value=0)
-    views = serializers.IntegerField(required=False, min_value=0)
+    likes = serializers.IntegerField(required=False, min_value=0, allow_null=True)
+    shares = serializers.IntegerField(required=False, min_value=0, allow_null=True)
+    comments = serializers.IntegerField(required=False, min_value=0, allow_null=True)
+    views = serializers.IntegerField(
+        required=False, min_value=0, allow_null=True, help_text="Absent or null: unknown."
+    )
+    deleted = serializers.BooleanField(
+        required=False,
+        help_text="The post was deleted or removed: a stored one is marked, out of the counts.",
+    )
+    edited_at = serializers.DateTimeField(
+        required=False,
+        allow_null=True,
+        help_text="When the post was last edited: a later edit replaces the stored text.",
+    )
+    repost_of = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        help_text="A share (retweet, reblog, crosspost) of the post with this external id.",
+    )
 
 
 class MentionBatchSerializer(serializers.Serializer[Any]):
@@ -270,6 +286,7 @@ class MentionBatchSerializer(serializers.Serializer[Any]):
 class IngestResultSerializer(serializers.Serializer[Any]):
     received = serializers.IntegerField()
     accepted = serializers.IntegerField()
+    updated = serializers.IntegerField(help_text="Stored before; deleted, edited or completed.")
     duplicates = serializers.IntegerField()
     rejected = serializers.ListField(child=serializers.DictField())
 
@@ -383,6 +400,9 @@ class MentionSerializer(serializers.ModelSerializer[Mention]):
             "shares",
             "comments",
             "views",
+            "repost_of",
+            "deleted_at",
+            "edited_at",
             "sentiment",
             "sentiment_score",
             "emotional",
@@ -405,6 +425,18 @@ class MentionFilters(serializers.Serializer[Any]):
     sentiment = serializers.ChoiceField(choices=Sentiment.choices, required=False)
     wave = serializers.IntegerField(required=False, min_value=1)  # type: ignore[assignment]
     multipliers = serializers.BooleanField(required=False, default=False)
+    deleted = serializers.BooleanField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="true: only posts the platform says were deleted; false: only live ones.",
+    )
+    reposts = serializers.BooleanField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="true: only shares of other posts (retweets, reblogs); false: no shares.",
+    )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if attrs.get("since") and attrs.get("until") and attrs["since"] >= attrs["until"]:
@@ -436,6 +468,8 @@ class MentionsMixin(TenantGenericAPIView):
             sentiment=data.get("sentiment"),
             wave_id=data.get("wave"),
             multipliers_only=data["multipliers"],
+            deleted=data["deleted"],
+            reposts=data["reposts"],
         )
 
 
@@ -471,6 +505,9 @@ class MentionExport(MentionsMixin):
             "shares",
             "comments",
             "views",
+            "repost_of",
+            "deleted_at",
+            "edited_at",
             "sentiment",
             "sentiment_score",
             "emotional",

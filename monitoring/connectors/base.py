@@ -32,6 +32,8 @@ from typing import Any, ClassVar, TypeVar
 
 import httpx
 
+from monitoring.payloads import Invalid
+
 Item = dict[str, Any]
 USER_AGENT = "Stormdesk/1.0 (social listening; +https://stormdesk.example)"
 TIMEOUT = httpx.Timeout(15.0, connect=5.0)
@@ -40,7 +42,9 @@ MAX_MESSAGE = 500
 
 @dataclass
 class Page:
-    items: list[Item]
+    # An entry the connector cannot map is an Invalid (its raw value and why): the polling
+    # service files it as a dead letter, so the cursor never moves past something unkept.
+    items: list[Item | Invalid]
     raws: list[Any]
     cursor: dict[str, Any]
     more: bool = False

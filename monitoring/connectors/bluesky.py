@@ -31,7 +31,7 @@ from __future__ import annotations
 import math
 import re
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any
 
 import httpx
 
@@ -339,8 +339,8 @@ class BlueskySearch(PullConnector):
         fresh = walk.fresh(posts, key=lambda p: str(p["uri"]), at=sort_time)
         dids = sorted({str((p.get("author") or {}).get("did")) for p in fresh} - {"None", ""})
         followers = self._followers(http, credentials, dids) if dids else {}
-        # Page.items is typed as mappable items only; ingestion dead-letters an Invalid.
-        items = [post_item(p, followers) for p in fresh] + cast(list[Item], broken)
+        items: list[Item | Invalid] = [post_item(p, followers) for p in fresh]
+        items += broken
         raws = [*fresh, *(b.value for b in broken)]
         page_cursor = body.get("cursor")
         if not walk.goes_on(page_cursor):

@@ -22,6 +22,12 @@ post's comments, so every page of each recent post is read each walk (one reques
 comments) and filtered by time, which holds whatever the order. The first walk reads back to
 settings `since`, or LOOKBACK.
 
+A listed post or comment that cannot be read (not an object; a post without its URN, whose
+comments cannot be asked for; a comment without its URN or its creation time, which has no
+place against `t`) is an `Invalid` on the page with the reason, which the polling service files
+as a dead letter. Since every walk lists them again, the cursor's `dead` keeps digests of the
+newest DEAD_KEEP of them, and each is filed once.
+
 Limits: LinkedIn rate-limits per application and per member per day, reset at midnight UTC,
 and does not publish the numbers (the Developer Portal's Analytics tab shows them). A walk
 costs 1 + (posts x pages) requests: every 10 minutes with 10 posts, about 1,600 a day; the
@@ -37,6 +43,8 @@ and are not read.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -60,6 +68,7 @@ from monitoring.connectors.base import (
     until_midnight_utc,
     utcnow,
 )
+from monitoring.payloads import Invalid
 
 logger = logging.getLogger(__name__)
 
@@ -69,6 +78,7 @@ MAX_POSTS = 50
 PAGE = 100
 POSTS_KEEP = 100
 SENT_KEEP = 1000
+DEAD_KEEP = 500
 LOOKBACK = timedelta(days=3)
 
 
@@ -138,6 +148,82 @@ def _has_next(body: dict[str, Any], start: int, received: int) -> bool:
     return isinstance(total, int) and start + received < total
 
 
+_JSON_KINDS = {type(None): "null", bool: "true or false", str: "a string", list: "a list"}
+
+
+def _kind(value: Any) -> str:
+    return _JSON_KINDS.get(type(value), "a number")
+
+
+def _obj(value: Any) -> dict[str, Any]:
+    """A part of an entry that should be an object, or an empty one."""
+    return value if isinstance(value, dict) else {}
+
+
+def _count(value: Any) -> Any:
+    try:
+        return int(value or 0)
+    except (TypeError, ValueError):
+        return value  # left as it came: validation names the field
+
+
+def _unreadable_post(element: Any) -> str:
+    """Why a listed post cannot be walked, in words; empty when it can."""
+    if not isinstance(element, dict):
+        return (
+            f"a LinkedIn post of the organization must be an object, not {_kind(element)}: "
+            "its comments cannot be read"
+        )
+    if not element.get("id"):
+        return (
+            "a LinkedIn post of the organization without an id (its share or ugcPost URN): "
+            "its comments cannot be read"
+        )
+    return ""
+
+
+def _unreadable_comment(element: Any, post: str) -> str:
+    """Why a listed comment cannot be a mention, in words; empty when it can."""
+    if not isinstance(element, dict):
+        return f"a LinkedIn comment on {post} must be an object, not {_kind(element)}"
+    if not LinkedInOrganization._comment_id(element):
+        return f"a LinkedIn comment on {post} without an id ($URN, commentUrn, or object and id)"
+    at = _obj(element.get("created")).get("time")
+    try:
+        if isinstance(at, bool) or not isinstance(at, int):
+            raise TypeError
+        datetime.fromtimestamp(at / 1000, tz=UTC)
+    except (TypeError, ValueError, OverflowError, OSError):
+        return (
+            f"a LinkedIn comment on {post} without its creation time (created.time, in epoch "
+            "milliseconds)"
+        )
+    return ""
+
+
+class _Letters:
+    """Digests of the unreadable entries filed as dead letters already: the cursor's `dead`,
+    the newest DEAD_KEEP of them."""
+
+    def __init__(self, kept: Any) -> None:
+        self.kept = [str(k) for k in kept] if isinstance(kept, list) else []
+        self.known = set(self.kept)
+
+    def first(self, where: str, entry: Any) -> bool:
+        """Whether `entry`, listed in `where` (the posts, or a post's comments), is new here
+        (and now remembered)."""
+        text = json.dumps([where, entry], sort_keys=True, default=repr)
+        digest = hashlib.sha256(text.encode()).hexdigest()[:16]
+        if digest in self.known:
+            return False
+        self.known.add(digest)
+        self.kept.append(digest)
+        return True
+
+    def into(self, cursor: dict[str, Any]) -> dict[str, Any]:
+        return cursor | {"dead": self.kept[-DEAD_KEEP:]} if self.kept else cursor
+
+
 class LinkedInOrganization(PullConnector):
     name = "LinkedIn"
     platform = "linkedin"
@@ -203,8 +289,9 @@ class LinkedInOrganization(PullConnector):
         floor = int(cursor.get("floor") or self._floor(settings, utcnow()))
         posts: dict[str, Any] = dict(cursor.get("posts") or {})
         walk = dict(cursor.get("walk") or {})
+        letters = _Letters(cursor.get("dead"))
         if not walk.get("queue"):
-            return self._start_walk(http, settings, credentials, floor, posts)
+            return self._start_walk(http, settings, credentials, floor, posts, letters)
 
         post = str(walk["queue"][0])
         state = posts.get(post) or {"t": floor, "ids": []}
@@ -220,22 +307,26 @@ class LinkedInOrganization(PullConnector):
         except _Gone:
             logger.info("linkedin %s: post gone, skipped", post)
             posts.pop(post, None)
-            return self._next_post(floor, posts, walk)
+            return self._next_post(floor, posts, walk, letters)
 
         org = _org_urn(settings["organization_id"])
-        elements = [e for e in body.get("elements") or [] if isinstance(e, dict)]
+        elements = body.get("elements") or []
         sent: list[str] = list(walk.get("sent") or [])
         handed = set(sent)
         known_at_t = set(state.get("ids") or [])
         top = walk.get("top")
         top_ids: list[str] = list(walk.get("top_ids") or [])
-        items: list[Item] = []
+        items: list[Item | Invalid] = []
         raws: list[Any] = []
         for element in elements:
-            at = (element.get("created") or {}).get("time")
-            comment_id = self._comment_id(element)
-            if not isinstance(at, int) or not comment_id:
+            problem = _unreadable_comment(element, post)
+            if problem:
+                if letters.first(post, element):
+                    items.append(Invalid(element, problem))
+                    raws.append(element)
                 continue
+            at = element["created"]["time"]
+            comment_id = self._comment_id(element)
             if top is None or at > top:
                 top, top_ids = at, [comment_id]
             elif at == top and comment_id not in top_ids:
@@ -253,7 +344,7 @@ class LinkedInOrganization(PullConnector):
             walk.update(
                 start=start + len(elements), top=top, top_ids=top_ids, sent=sent[-SENT_KEEP:]
             )
-            next_cursor = {"floor": floor, "posts": posts, "walk": walk}
+            next_cursor = letters.into({"floor": floor, "posts": posts, "walk": walk})
             return Page(items=items, raws=raws, cursor=next_cursor, more=True)
         if top is not None and top > state["t"]:
             posts[post] = {"t": top, "ids": top_ids}
@@ -261,7 +352,7 @@ class LinkedInOrganization(PullConnector):
             posts[post] = {"t": top, "ids": sorted(known_at_t | set(top_ids))}
         else:
             posts[post] = state
-        page = self._next_post(floor, posts, walk)
+        page = self._next_post(floor, posts, walk, letters)
         return Page(items=items, raws=raws, cursor=page.cursor, more=page.more)
 
     def _start_walk(
@@ -271,16 +362,22 @@ class LinkedInOrganization(PullConnector):
         credentials: dict[str, Any],
         floor: int,
         posts: dict[str, Any],
+        letters: _Letters,
     ) -> Page:
         count = min(int(settings.get("recent_posts") or RECENT_POSTS), MAX_POSTS)
         body = self._posts(http, settings, credentials, count)
-        urns = [
-            str(e["id"])
-            for e in body.get("elements") or []
-            if isinstance(e, dict)
-            and e.get("id")
-            and e.get("lifecycleState") in (None, "PUBLISHED")
-        ]
+        urns: list[str] = []
+        items: list[Item | Invalid] = []
+        raws: list[Any] = []
+        for element in body.get("elements") or []:
+            problem = _unreadable_post(element)
+            if problem:
+                if letters.first("posts", element):
+                    items.append(Invalid(element, problem))
+                    raws.append(element)
+            elif element.get("lifecycleState") in (None, "PUBLISHED"):
+                # a draft or a post not yet published has no comments to read
+                urns.append(str(element["id"]))
         # the recent posts' states first; older ones kept while there is room, in case an
         # edit brings a post back to the top of the list
         kept = {u: posts[u] for u in urns if u in posts}
@@ -291,15 +388,17 @@ class LinkedInOrganization(PullConnector):
         cursor: dict[str, Any] = {"floor": floor, "posts": kept}
         if urns:
             cursor["walk"] = {"queue": urns, "start": 0}
-        return Page(items=[], raws=[], cursor=cursor, more=bool(urns))
+        return Page(items=items, raws=raws, cursor=letters.into(cursor), more=bool(urns))
 
     @staticmethod
-    def _next_post(floor: int, posts: dict[str, Any], walk: dict[str, Any]) -> Page:
+    def _next_post(
+        floor: int, posts: dict[str, Any], walk: dict[str, Any], letters: _Letters
+    ) -> Page:
         queue = list(walk["queue"][1:])
         cursor: dict[str, Any] = {"floor": floor, "posts": posts}
         if queue:
             cursor["walk"] = {"queue": queue, "start": 0}
-        return Page(items=[], raws=[], cursor=cursor, more=bool(queue))
+        return Page(items=[], raws=[], cursor=letters.into(cursor), more=bool(queue))
 
     @staticmethod
     def _comment_id(element: dict[str, Any]) -> str:
@@ -312,20 +411,20 @@ class LinkedInOrganization(PullConnector):
 
     @staticmethod
     def _item(element: dict[str, Any], comment_id: str, post: str) -> Item:
-        actor = str(element.get("actor") or (element.get("created") or {}).get("actor") or "")
-        likes = element.get("likesSummary") or {}
-        replies = element.get("commentsSummary") or {}
+        actor = str(element.get("actor") or element["created"].get("actor") or "")
+        likes = _obj(element.get("likesSummary"))
+        replies = _obj(element.get("commentsSummary"))
         posted = datetime.fromtimestamp(element["created"]["time"] / 1000, tz=UTC)
         item: Item = {
             "external_id": comment_id,
             "posted_at": posted.isoformat(),
-            "text": str((element.get("message") or {}).get("text") or ""),
+            "text": str(_obj(element.get("message")).get("text") or ""),
             "url": f"https://www.linkedin.com/feed/update/{post}/?commentUrn="
             f"{quote(comment_id, safe='')}",
             "author": {"handle": (actor or "unknown")[:200]},
             "thread_id": post,
-            "likes": int(likes.get("totalLikes") or likes.get("aggregatedTotalLikes") or 0),
-            "comments": int(replies.get("aggregatedTotalComments") or 0),
+            "likes": _count(likes.get("totalLikes") or likes.get("aggregatedTotalLikes")),
+            "comments": _count(replies.get("aggregatedTotalComments")),
         }
         if element.get("parentComment"):
             item["parent_id"] = str(element["parentComment"])

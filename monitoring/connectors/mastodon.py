@@ -18,11 +18,19 @@ statuses from a page after its limit, so a short page is not the end: an empty o
 
 Either way a new source starts with the newest page (40 statuses), not the server's history.
 A 429 carries `X-RateLimit-Reset` as an ISO time, which base.retry_after_seconds reads.
+
+A listed entry that cannot be a mention (not an object, no id, an id that is not a number, so
+no place against `min_id`; content that is not text) is an `Invalid` on the page with the
+reason, which the polling service files as a dead letter. The cursor's `dead` keeps digests of
+the newest DEAD_KEEP of them, so one listed again (a search pass reads above `min_id` again,
+a server repeats a page) is filed once. Reblogs are left out.
 """
 
 from __future__ import annotations
 
+import hashlib
 import html
+import json
 import re
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
@@ -39,8 +47,10 @@ from monitoring.connectors.base import (
     PullConnector,
     platform_message,
 )
+from monitoring.payloads import Invalid
 
 LIMIT = 40  # the most Mastodon gives in one page
+DEAD_KEEP = 500
 _BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)
 _PARAGRAPH = re.compile(r"</p>\s*<p[^>]*>", re.IGNORECASE)
 _TAGS = re.compile(r"<[^>]+>")
@@ -66,7 +76,8 @@ def _id(value: Any) -> int:
 
 def status_item(status: dict[str, Any]) -> Item:
     """One status of Mastodon's REST API in the ingestion shape."""
-    account = status.get("account") or {}
+    account = status.get("account")
+    account = account if isinstance(account, dict) else {}
     acct = str(account.get("acct") or account.get("username") or "")
     if acct and "@" not in acct:
         # A local account's acct has no domain: the home server is the one in its URL, with
@@ -184,19 +195,20 @@ class MastodonTimeline(PullConnector):
             params["min_id"] = min_id
         path = f"/api/v1/timelines/tag/{quote(_hashtag(settings), safe='')}"
         response = self._get(http, settings, credentials, path, params)
-        statuses = [s for s in _statuses(http.json(response)) if _id(s.get("id")) > _id(min_id)]
+        letters = _Letters(cursor.get("dead"))
+        statuses, items, raws = _read(_entries(http.json(response)), min_id, letters)
         # The rel="prev" link asks for what is newer than this page: its min_id is the cursor.
         prev = (response.links.get("prev") or {}).get("url") or ""
         linked = (parse_qs(urlsplit(prev).query).get("min_id") or [""])[0]
         newest = max((str(s.get("id")) for s in statuses), key=_id, default="")
         next_min = max((i for i in (min_id, linked, newest) if i), key=_id, default="")
-        originals = [s for s in statuses if not s.get("reblog")]
+        filed = sum(isinstance(i, Invalid) for i in items)
         return Page(
-            items=[status_item(s) for s in originals],
-            raws=originals,
-            cursor={"min_id": next_min} if next_min else {},
+            items=items,
+            raws=raws,
+            cursor=letters.into({"min_id": next_min} if next_min else {}),
             # a full page after the cursor: more are waiting (a first poll takes one page)
-            more=bool(min_id) and len(statuses) >= LIMIT,
+            more=bool(min_id) and len(statuses) + filed >= LIMIT,
         )
 
     def _search(
@@ -223,22 +235,22 @@ class MastodonTimeline(PullConnector):
             params["offset"] = offset
         response = self._get(http, settings, credentials, "/api/v2/search", params)
         body = http.json(response)
-        statuses = _statuses(body.get("statuses") if isinstance(body, dict) else None)
-        fresh = [s for s in statuses if _id(s.get("id")) > _id(min_id) and not s.get("reblog")]
+        entries = _entries(body.get("statuses") if isinstance(body, dict) else None)
+        letters = _Letters(cursor.get("dead"))
+        statuses, items, raws = _read(entries, min_id, letters)
         top = max(
             (str(i) for i in [pending.get("top"), *(s.get("id") for s in statuses)] if i),
             key=_id,
             default="",
         )
-        items = [status_item(s) for s in fresh]
         if not min_id and not pending:
             # A new source starts with the newest page, as a hashtag's does.
-            return Page(items=items, raws=fresh, cursor={"min_id": top} if top else {})
-        if statuses:
+            return Page(items=items, raws=raws, cursor=letters.into({"min_id": top} if top else {}))
+        if entries:
             next_cursor = {"min_id": min_id, "pass": {"offset": offset + LIMIT, "top": top}}
-            return Page(items=items, raws=fresh, cursor=next_cursor, more=True)
+            return Page(items=items, raws=raws, cursor=letters.into(next_cursor), more=True)
         done = max((i for i in (min_id, top) if i), key=_id, default="")
-        return Page(items=items, raws=fresh, cursor={"min_id": done} if done else {})
+        return Page(items=items, raws=raws, cursor=letters.into({"min_id": done} if done else {}))
 
     def check(self, *, settings: dict[str, Any], credentials: dict[str, Any], http: Http) -> Check:
         """With a token: whose it is (verify_credentials); then one page of the source."""
@@ -268,7 +280,75 @@ def _query(settings: dict[str, Any]) -> str:
     return str(settings.get("query") or "").strip()
 
 
-def _statuses(value: Any) -> list[dict[str, Any]]:
+def _entries(value: Any) -> list[Any]:
     if not isinstance(value, list):
         raise ConnectorError("Mastodon answered with something that is not a list of statuses.")
-    return [s for s in value if isinstance(s, dict)]
+    return value
+
+
+_JSON_KINDS = {type(None): "null", bool: "true or false", str: "a string", list: "a list"}
+
+
+def _unmappable(entry: Any) -> str:
+    """Why a listed entry cannot be a mention, in words; empty when it can."""
+    if not isinstance(entry, dict):
+        kind = _JSON_KINDS.get(type(entry), "a number")
+        return f"a Mastodon status must be an object, not {kind}"
+    status_id = entry.get("id")
+    if status_id is None or not str(status_id).strip():
+        return "a Mastodon status without an id"
+    if _id(status_id) <= 0:
+        # min_id compares ids as numbers: one that is not has no place in the cursor.
+        return f"a Mastodon status whose id is not a number: {str(status_id)[:40]!r}"
+    for key in ("content", "spoiler_text"):
+        if entry.get(key) is not None and not isinstance(entry[key], str):
+            return f"a Mastodon status whose {key} is not text"
+    return ""
+
+
+def _read(
+    entries: list[Any], min_id: str, letters: _Letters
+) -> tuple[list[dict[str, Any]], list[Item | Invalid], list[Any]]:
+    """The listed statuses newer than `min_id` (reblogs too: they move the cursor), and the
+    page's items with their raws in the order listed: a mention per status, an Invalid per
+    unmappable entry not filed before."""
+    statuses: list[dict[str, Any]] = []
+    items: list[Item | Invalid] = []
+    raws: list[Any] = []
+    for entry in entries:
+        problem = _unmappable(entry)
+        if problem:
+            if letters.first(entry):
+                items.append(Invalid(entry, problem))
+                raws.append(entry)
+            continue
+        if _id(entry["id"]) <= _id(min_id):
+            continue  # handed over already: servers compare min_id by its second
+        statuses.append(entry)
+        if entry.get("reblog"):
+            continue  # a reblog repeats the status it boosts: no mention of its own here
+        items.append(status_item(entry))
+        raws.append(entry)
+    return statuses, items, raws
+
+
+class _Letters:
+    """Digests of the unmappable entries filed as dead letters already: the cursor's `dead`,
+    the newest DEAD_KEEP of them."""
+
+    def __init__(self, kept: Any) -> None:
+        self.kept = [str(k) for k in kept] if isinstance(kept, list) else []
+        self.known = set(self.kept)
+
+    def first(self, entry: Any) -> bool:
+        """Whether `entry` is new here (and now remembered)."""
+        text = json.dumps(entry, sort_keys=True, default=repr)
+        digest = hashlib.sha256(text.encode()).hexdigest()[:16]
+        if digest in self.known:
+            return False
+        self.known.add(digest)
+        self.kept.append(digest)
+        return True
+
+    def into(self, cursor: dict[str, Any]) -> dict[str, Any]:
+        return cursor | {"dead": self.kept[-DEAD_KEEP:]} if self.kept else cursor

@@ -3,23 +3,20 @@
 Pure mapping, no Django: `meta_items(payload)` returns (items, raws) in the ingestion shape, one
 raw per item (the change it came from), or an error string for a payload it does not know.
 Page posts, comments and mentions of the page (the brand tagged in someone else's post or
-comment), Instagram comments and mentions, and WhatsApp messages become items. Events that are
-not posts or messages (reactions, delivery statuses, WhatsApp system notices) are skipped on
-purpose; removals are skipped too, but counted in the log, until a mention can be marked deleted.
+comment), Instagram comments and mentions, and WhatsApp messages become items; a removed post
+or comment is an item marked `deleted` and an edited one carries `edited_at`, so that ingestion
+updates the stored mention. Events that are not posts or messages (reactions, delivery
+statuses, WhatsApp system notices) are skipped on purpose.
 An entry or change that cannot be an event (not an object, unreadable) becomes one `Invalid`
 item, so that ingestion keeps it as a dead letter beside the events that could be read.
 """
 
 from __future__ import annotations
 
-import enum
-import logging
 from datetime import UTC, datetime
 from typing import Any
 
 from monitoring.payloads import Invalid, Unreadable
-
-logger = logging.getLogger(__name__)
 
 Item = dict[str, Any]
 
@@ -27,6 +24,7 @@ Item = dict[str, Any]
 FEED_ITEMS = ("comment", "post", "status", "photo", "video", "share")
 # Verbs of a post or comment that was written or changed.
 WRITTEN = (None, "add", "edited", "edit")
+EDITED = ("edited", "edit")
 # Verbs of a post or comment that was taken down (by its author, the page or Meta).
 REMOVED = ("remove", "delete")
 # WhatsApp message types that carry nothing a person wrote to the brand: a reaction (an empty
@@ -35,12 +33,6 @@ REMOVED = ("remove", "delete")
 # ephemeral (disappearing) messages arrive without their content. As mentions they would be
 # noise in the brand's feed and its figures, so they are left out on purpose.
 WHATSAPP_SKIPPED = frozenset({"reaction", "system", "unsupported", "unknown", "ephemeral"})
-
-
-class Skip(enum.Enum):
-    """A change that is deliberately not an item, and why (so that it can be counted)."""
-
-    REMOVAL = "removal"
 
 
 def _when(unix: Any) -> str | Any:
@@ -60,7 +52,7 @@ def _text(value: Any) -> str:
     return str(value) if isinstance(value, str | int) and not isinstance(value, bool) else ""
 
 
-def _facebook(entry: dict[str, Any], change: dict[str, Any]) -> Item | Skip | None:
+def _facebook(entry: dict[str, Any], change: dict[str, Any]) -> Item | None:
     value = _object(change.get("value"))
     field = change.get("field")
     if field not in ("feed", "mention"):
@@ -69,9 +61,8 @@ def _facebook(entry: dict[str, Any], change: dict[str, Any]) -> Item | Skip | No
         return None
     if field == "mention" and value.get("item") not in ("post", "comment"):
         return None
-    if value.get("verb") in REMOVED:
-        return Skip.REMOVAL
-    if value.get("verb") not in WRITTEN:
+    verb = value.get("verb")
+    if verb not in WRITTEN and verb not in REMOVED:
         return None
     # Feed events name the author in `from`; mentions (and older feed events) in sender_*.
     sender = _object(value.get("from"))
@@ -80,7 +71,7 @@ def _facebook(entry: dict[str, Any], change: dict[str, Any]) -> Item | Skip | No
     post_id = value.get("post_id") or ""
     external_id = value.get("comment_id") or post_id
     parent = value.get("parent_id") or ""
-    return {
+    item: Item = {
         "external_id": external_id,
         "posted_at": _when(value.get("created_time", entry.get("time"))),
         # A mention of the page in a post often comes with ids only: kept with no text, so that
@@ -92,6 +83,11 @@ def _facebook(entry: dict[str, Any], change: dict[str, Any]) -> Item | Skip | No
         "thread_id": post_id,
         "parent_id": "" if parent == external_id else parent,
     }
+    if verb in REMOVED:
+        item["deleted"] = True
+    elif verb in EDITED:
+        item["edited_at"] = _when(entry.get("time", value.get("created_time")))
+    return item
 
 
 def _instagram_author(value: dict[str, Any]) -> dict[str, str] | None:
@@ -122,7 +118,8 @@ def _instagram(entry: dict[str, Any], change: dict[str, Any]) -> Item | None:
             "parent_id": value.get("parent_id") or "",
         }
     if field == "mentions":
-        # Only ids arrive; the text is fetched by the Instagram connector.
+        # Only ids arrive: stored as such, then read in full through the Graph API
+        # (monitoring.services.completion).
         return {
             "external_id": value.get("comment_id") or value.get("media_id"),
             "posted_at": _when(entry.get("time")),
@@ -198,7 +195,6 @@ def meta_items(payload: dict[str, Any]) -> tuple[list[Item], list[Any]] | str:
         return "A Meta webhook needs an 'entry' list."
     items: list[Any] = []
     raws: list[Any] = []
-    removals = 0
     for entry in entries:
         if isinstance(entry, Unreadable | Invalid):
             items.append(entry)
@@ -218,7 +214,7 @@ def meta_items(payload: dict[str, Any]) -> tuple[list[Item], list[Any]] | str:
                 items.append(invalid)
                 raws.append(invalid)
                 continue
-            mapped: list[Item | Invalid | Skip | None]
+            mapped: list[Item | Invalid | None]
             if kind == "page":
                 mapped = [_facebook(entry, change)]
             elif kind == "instagram":
@@ -229,17 +225,7 @@ def meta_items(payload: dict[str, Any]) -> tuple[list[Item], list[Any]] | str:
                 if isinstance(item, Invalid):
                     items.append(item)
                     raws.append(item)
-                elif item is Skip.REMOVAL:
-                    removals += 1
                 elif isinstance(item, dict):
                     items.append({k: v for k, v in item.items() if v is not None})
                     raws.append({"object": kind, "entry_id": entry.get("id"), "change": change})
-    if removals:
-        # A mention has no deleted state yet, so a removed post or comment stays as it was
-        # stored; the count says how often that happens.
-        logger.info(
-            "Meta webhook (%s): %d removal event(s) skipped; mentions are not marked deleted",
-            kind,
-            removals,
-        )
     return items, raws

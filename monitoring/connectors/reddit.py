@@ -16,6 +16,12 @@ Cursor: Reddit lists newest first, with `after` (a fullname) for the older rest,
 since-parameter that survives a removed post (`before=` a removed post lists nothing): a pass
 is a base.NewestFirst over the posts' creation times, with OVERLAP for the lag of Reddit's
 search index, and `after` as the position of the next page.
+
+Removed and deleted posts are deletions (`deleted`: a stored mention is marked, out of the
+counts; one never stored is kept marked, its title as its text): when the search lists them,
+and, since a post is often removed after it was handed over, when a recheck finds them. The
+cursor keeps the posts of the last RECHECK_WITHIN (`recent`, at most RECHECK_KEEP); at the end
+of a pass, every RECHECK_EVERY, `GET /api/info` reads the newest 100 of them again.
 """
 
 from __future__ import annotations
@@ -38,6 +44,7 @@ from monitoring.connectors.base import (
     Page,
     PullConnector,
     Tokens,
+    utcnow,
     words,
 )
 from monitoring.payloads import Invalid
@@ -47,6 +54,10 @@ LIMIT = 100
 OVERLAP = 600.0  # seconds: posts can reach Reddit's search some minutes after they are made
 SEEN_KEEP = 2000
 GONE = frozenset({"[deleted]", "[removed]"})
+RECHECK_EVERY = 1800.0  # seconds
+RECHECK_WITHIN = 86_400.0
+RECHECK_KEEP = 500
+INFO_LIMIT = 100  # fullnames per /api/info request
 
 # Access tokens of this process, by token URL, client id and secret.
 _TOKENS = Tokens()
@@ -112,8 +123,10 @@ def _created(post: dict[str, Any]) -> float:
 
 
 def post_item(post: dict[str, Any]) -> Item:
-    """One post (a t3 thing of a listing) in the ingestion shape."""
+    """One post (a t3 thing of a listing) in the ingestion shape; a removed or deleted one as
+    a deletion."""
     name = _name(post)
+    crossposted = _crossposted_from(post)
     title = post.get("title") or ""
     body = post.get("selftext") or ""
     body = "" if body in GONE else body
@@ -124,7 +137,7 @@ def post_item(post: dict[str, Any]) -> Item:
     if not post.get("is_self", True) and linked and linked != permalink:
         # A link post is its title and the link: the text keeps what it points to.
         head = f"{title}\n{linked}"
-    return {
+    item: Item = {
         "external_id": name,
         "posted_at": _when(post.get("created_utc")),
         "text": f"{head}\n\n{body}" if body else head,
@@ -132,13 +145,28 @@ def post_item(post: dict[str, Any]) -> Item:
         # "[deleted]": the account is gone; no author rather than one named "[deleted]".
         "author": {"handle": author} if author and author not in GONE else None,
         "platform": "reddit",
-        # A post opens its own thread, a crosspost joins the thread of the post it shares;
-        # comments would name it as their link_id.
-        "thread_id": _crossposted_from(post) or name,
+        # A post opens its own thread; a crosspost is a share of the post it crossposts and
+        # joins its thread. Comments would name it as their link_id.
+        "thread_id": crossposted or name,
         "likes": max(0, int(post.get("score") or 0)),  # a score can be negative
         "shares": post.get("num_crossposts") or 0,
         "comments": post.get("num_comments") or 0,
     }
+    if crossposted:
+        item["repost_of"] = crossposted
+    if _gone(post):
+        item["deleted"] = True
+    return item
+
+
+def _newest(recent: dict[str, float]) -> dict[str, float]:
+    if len(recent) <= RECHECK_KEEP:
+        return recent
+    return dict(sorted(recent.items(), key=lambda kv: kv[1], reverse=True)[:RECHECK_KEEP])
+
+
+def _present(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in values.items() if v}
 
 
 class RedditSearch(PullConnector):
@@ -271,30 +299,69 @@ class RedditSearch(PullConnector):
             else:
                 items.append(Invalid(child, "a Reddit post (t3) must have its data as an object"))
                 raws.append(child)
+        # Handed over before and removed since: the stored mention is marked.
+        for post in posts:
+            if _gone(post) and _fullname(post) and _name(post) in walk.seen:
+                items.append(post_item(post))
+                raws.append({"kind": "t3", "data": post})
+        recent: dict[str, float] = dict(cursor.get("recent") or {})
         for post in walk.fresh(posts, key=_name, at=_created):
             raw = {"kind": "t3", "data": post}
             if not _fullname(post):
                 items.append(Invalid(raw, "a Reddit post without an id or name"))
-                raws.append(raw)
-            elif _gone(post):
-                # Left out on purpose: removed or deleted before this connector first saw it
-                # (a post it handed over before is in the pass's `seen` and not listed again
-                # here), so there is no stored mention to mark, and its title alone would
-                # stand as a live post that nobody can read.
-                continue
             else:
                 items.append(post_item(post))
-                raws.append(raw)
+                if not _gone(post):
+                    recent[_name(post)] = _created(post)
+            raws.append(raw)
+        kept = {"rechecked": cursor.get("rechecked"), "recent": _newest(recent)}
         after = listing.get("after")
         if not walk.goes_on(after):
-            return Page(items=items, raws=raws, cursor=walk.cursor())
+            gone, kept = self._recheck(http, credentials, kept)
+            for post in gone:
+                items.append(post_item(post))
+                raws.append({"kind": "t3", "data": post})
+            return Page(items=items, raws=raws, cursor=walk.cursor() | _present(kept))
         remaining = response.headers.get("x-ratelimit-remaining", "")
         try:
             spent = float(remaining) < 1
         except ValueError:
             spent = False
         # Reddit says the window is spent: the next poll resumes at `after`.
-        return Page(items=items, raws=raws, cursor=walk.cursor({"after": after}), more=not spent)
+        return Page(
+            items=items,
+            raws=raws,
+            cursor=walk.cursor({"after": after}) | _present(kept),
+            more=not spent,
+        )
+
+    def _recheck(
+        self, http: Http, credentials: dict[str, Any], kept: dict[str, Any]
+    ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+        """The recent posts Reddit now says are removed or deleted, and the cursor's part for
+        the rechecks, every RECHECK_EVERY (the first time, only its clock starts)."""
+        now = utcnow().timestamp()
+        recent: dict[str, float] = {
+            k: v for k, v in kept["recent"].items() if v >= now - RECHECK_WITHIN
+        }
+        last = kept.get("rechecked")
+        if not recent or last is None or now - float(last) < RECHECK_EVERY:
+            return [], {"rechecked": last or now, "recent": recent}
+        names = sorted(recent, key=recent.__getitem__, reverse=True)[:INFO_LIMIT]
+        response = self._get(http, credentials, "/api/info", {"id": ",".join(names), "raw_json": 1})
+        body = http.json(response)
+        children = (body.get("data") or {}).get("children") if isinstance(body, dict) else None
+        gone = [
+            child["data"]
+            for child in (children if isinstance(children, list) else [])
+            if isinstance(child, dict)
+            and isinstance(child.get("data"), dict)
+            and _fullname(child["data"]) in recent
+            and _gone(child["data"])
+        ]
+        for post in gone:
+            recent.pop(_fullname(post), None)
+        return gone, {"rechecked": now, "recent": recent}
 
     def check(self, *, settings: dict[str, Any], credentials: dict[str, Any], http: Http) -> Check:
         """A new token proves the app's credentials; a search of five the query."""

@@ -17,7 +17,7 @@ import calendar
 import html
 import re
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import feedparser
@@ -127,5 +127,4 @@ class Rss(PullConnector):
             "modified": response.headers.get("last-modified", ""),
             "seen": seen[-SEEN_KEEP:],
         }
-        # Page.items is typed as mappable items only; ingestion dead-letters an Invalid.
-        return Page(items=cast(list[Item], items), raws=raws, cursor=next_cursor)
+        return Page(items=items, raws=raws, cursor=next_cursor)

@@ -2,6 +2,14 @@
 
 Pure, no Django. Authentication is the app's OAuth 2.0 bearer token (credential "bearer_token").
 
+Retweets are shares of the original (`repost_of`): the retweet gives who shared it, when and to
+how many followers; its text is the original's, whole (from the expanded `includes.tweets`; the
+retweet's own is cut at 140 characters), and it has no counts of its own (a retweet's
+public_metrics are the original's). The original comes as a mention of its own, once, with its
+counts. A source that does not want retweets (they can be most of a query's posts, and every
+post read counts against the X plan's monthly cap) sets "retweets": false, which sends
+`-is:retweet`.
+
 X answers newest first, 10-100 posts a page, and a `next_token` while older posts are left. One
 pass pages down from the newest post to the cursor's `since_id`; only when the pass is done does
 `since_id` move up to the pass's newest id (its first page's `meta.newest_id`). Mid-pass the
@@ -17,7 +25,6 @@ so far. So:
 
 from __future__ import annotations
 
-import logging
 import re
 from typing import Any
 
@@ -36,13 +43,12 @@ from monitoring.connectors.base import (
 )
 from monitoring.payloads import Invalid
 
-logger = logging.getLogger(__name__)
-
 TWEET_FIELDS = (
     "created_at,lang,conversation_id,in_reply_to_user_id,referenced_tweets,public_metrics,"
-    "author_id,note_tweet"
+    "author_id,note_tweet,entities"
 )
 USER_FIELDS = "username,name,public_metrics"
+EXPANSIONS = "author_id,referenced_tweets.id,referenced_tweets.id.author_id"
 MAX_RESULTS = 100
 # Language codes X uses for "none": undetermined, media or a card only (zxx), mentions (qam),
 # cashtags (qct), hashtags (qht) or media links (qme) only, text too short to tell (qst); "art"
@@ -76,22 +82,28 @@ def _refused(response: httpx.Response) -> _Refused | None:
     return _Refused(f"X refused the search (400): {platform_message(response)}", parameters)
 
 
+def _wants_retweets(settings: dict[str, Any]) -> bool:
+    value = settings.get("retweets", True)
+    return str(value).strip().lower() not in {"false", "0", "no", "off"}
+
+
 def search_query(settings: dict[str, Any]) -> str:
     """The source's "query" (X's search syntax), or one built from its "keywords" and "hashtag"
-    settings (lists, or comma-separated), leaving retweets out: each would be a copy of a post
-    whose spread `shares` counts already. A written query that says nothing of retweets gets
-    `-is:retweet` too, around its ORs (X applies AND before OR)."""
+    settings (lists, or comma-separated). With "retweets": false, a query that says nothing of
+    retweets gets `-is:retweet`, around its ORs (X applies AND before OR)."""
     query = str(settings.get("query") or "").strip()
-    if query:
-        if SAYS_RETWEET.search(query):
+    if not query:
+        terms = [f'"{k}"' if " " in k else k for k in words(settings.get("keywords"))]
+        terms += [f"#{h.lstrip('#')}" for h in words(settings.get("hashtag"))]
+        if not terms:
+            return ""
+        query = terms[0] if len(terms) == 1 else f"({' OR '.join(terms)})"
+        if _wants_retweets(settings):
             return query
-        return f"({query}) -is:retweet" if re.search(r"\bOR\b", query) else f"{query} -is:retweet"
-    terms = [f'"{k}"' if " " in k else k for k in words(settings.get("keywords"))]
-    terms += [f"#{h.lstrip('#')}" for h in words(settings.get("hashtag"))]
-    if not terms:
-        return ""
-    either = terms[0] if len(terms) == 1 else f"({' OR '.join(terms)})"
-    return f"{either} -is:retweet"
+        return f"{query} -is:retweet"
+    if _wants_retweets(settings) or SAYS_RETWEET.search(query):
+        return query
+    return f"({query}) -is:retweet" if re.search(r"\bOR\b", query) else f"{query} -is:retweet"
 
 
 def _newer(a: str | None, b: str | None) -> str | None:
@@ -109,11 +121,56 @@ def _language(value: Any) -> str:
     return OLD_ISO.get(main, main) + dash + rest
 
 
-def is_retweet(tweet: dict[str, Any]) -> bool:
-    return any(
-        isinstance(ref, dict) and ref.get("type") == "retweeted"
-        for ref in tweet.get("referenced_tweets") or []
+def retweeted_id(tweet: dict[str, Any]) -> str:
+    """The id of the post this one retweets; empty when it is no retweet."""
+    refs = tweet.get("referenced_tweets")
+    for ref in refs if isinstance(refs, list) else []:
+        if isinstance(ref, dict) and ref.get("type") == "retweeted" and ref.get("id"):
+            return str(ref["id"])
+    return ""
+
+
+def retweet_item(
+    tweet: dict[str, Any], user: dict[str, Any] | None, original: dict[str, Any] | None
+) -> Item:
+    """A retweet as a share of its original: who shared it and when, the original's whole text
+    (the retweet's own when X did not expand the original: deleted or protected), no counts."""
+    item = tweet_item(original or tweet, user)
+    post_id = str(tweet.get("id") or "")
+    item.update(
+        {
+            "external_id": post_id,
+            "posted_at": tweet.get("created_at"),
+            "url": f"https://x.com/{(user or {}).get('username') or 'i/web'}/status/{post_id}",
+            "parent_id": "",
+            "repost_of": retweeted_id(tweet),
+        }
     )
+    if original is not None:
+        item["thread_id"] = str(original.get("conversation_id") or item["repost_of"])
+    else:
+        item["thread_id"] = item["repost_of"]
+        item["language"] = _language(tweet.get("lang"))
+    for count in ("likes", "shares", "comments", "views"):
+        item.pop(count, None)
+    return item
+
+
+def _text(tweet: dict[str, Any]) -> str:
+    """The post's whole text (a post longer than 280 characters comes whole only in
+    note_tweet), its t.co links replaced by the addresses they lead to."""
+    note = tweet.get("note_tweet")
+    note = note if isinstance(note, dict) else {}
+    text, entities = (note, note) if note.get("text") else (tweet, tweet)
+    words = str(text.get("text") or "")
+    urls = (entities.get("entities") or {}).get("urls") if isinstance(entities, dict) else None
+    for link in urls if isinstance(urls, list) else []:
+        if not isinstance(link, dict) or not isinstance(link.get("url"), str):
+            continue
+        target = link.get("unwound_url") or link.get("expanded_url")
+        if isinstance(target, str) and target.startswith(("http://", "https://")):
+            words = words.replace(link["url"], target)
+    return words
 
 
 def tweet_item(tweet: dict[str, Any], user: dict[str, Any] | None) -> Item:
@@ -133,8 +190,7 @@ def tweet_item(tweet: dict[str, Any], user: dict[str, Any] | None) -> Item:
     item: Item = {
         "external_id": post_id,
         "posted_at": tweet.get("created_at"),
-        # A post longer than 280 characters comes whole only in note_tweet.
-        "text": (tweet.get("note_tweet") or {}).get("text") or tweet.get("text") or "",
+        "text": _text(tweet),
         "url": f"https://x.com/{username or 'i/web'}/status/{post_id}",
         "author": {
             "handle": username,
@@ -194,7 +250,7 @@ class XRecentSearch(PullConnector):
             "query": search_query(settings),
             "max_results": max_results,
             "tweet.fields": TWEET_FIELDS,
-            "expansions": "author_id",
+            "expansions": EXPANSIONS,
             "user.fields": USER_FIELDS,
         }
 
@@ -250,31 +306,12 @@ class XRecentSearch(PullConnector):
             for u in (body.get("includes") or {}).get("users") or []
             if isinstance(u, dict)
         }
-        # Items, or an Invalid for a post that cannot be one: dead-lettered with its reason,
-        # so the cursor moves past it without losing it.
-        items: list[Any] = []
-        raws: list[Any] = []
-        retweets = 0
-        for tweet in body.get("data") or []:
-            if not isinstance(tweet, dict):
-                items.append(Invalid(tweet, "an X post must be an object"))
-                raws.append({"data": tweet})
-                continue
-            if is_retweet(tweet):
-                # Left out on purpose, even when the source's own query asks for them (the
-                # query sent says -is:retweet otherwise): a repost is not a new voice, its text
-                # is cut and its counts are the original's; the original's `shares` counts it.
-                retweets += 1
-                continue
-            user = users.get(tweet.get("author_id"))
-            raw = {"data": tweet, "includes": {"users": [user]}} if user else {"data": tweet}
-            raws.append(raw)
-            if not str(tweet.get("id") or "").strip():
-                items.append(Invalid(raw, "an X post without an id"))
-            else:
-                items.append(tweet_item(tweet, user))
-        if retweets:
-            logger.info("x: %d retweets left out of a page", retweets)
+        expanded = {
+            str(t.get("id")): t
+            for t in (body.get("includes") or {}).get("tweets") or []
+            if isinstance(t, dict) and t.get("id")
+        }
+        items, raws = _page_items(body.get("data") or [], users, expanded)
         meta = body.get("meta") or {}
         token = meta.get("next_token")
         if not token:
@@ -311,6 +348,49 @@ class XRecentSearch(PullConnector):
             "page of 10 from the last seven days.",
             details=details,
         )
+
+
+def _raw(tweet: Any, user: dict[str, Any] | None, **more: Any) -> dict[str, Any]:
+    """The post as X sent it, with the expansions it was read with."""
+    includes = {"users": [user]} if user else {}
+    includes.update(more)
+    return {"data": tweet, "includes": includes} if includes else {"data": tweet}
+
+
+def _page_items(
+    tweets: list[Any], users: dict[Any, dict[str, Any]], expanded: dict[str, dict[str, Any]]
+) -> tuple[list[Any], list[Any]]:
+    """A page's posts as items, or an Invalid for a post that cannot be one (dead-lettered with
+    its reason, so the cursor moves past it without losing it); each retweet's original once,
+    before the first retweet of it, when X expanded it."""
+    items: list[Any] = []
+    raws: list[Any] = []
+    on_page = {str(t.get("id")) for t in tweets if isinstance(t, dict)}
+    for tweet in tweets:
+        if not isinstance(tweet, dict):
+            items.append(Invalid(tweet, "an X post must be an object"))
+            raws.append({"data": tweet})
+            continue
+        user = users.get(tweet.get("author_id"))
+        if not str(tweet.get("id") or "").strip():
+            raw = _raw(tweet, user)
+            items.append(Invalid(raw, "an X post without an id"))
+            raws.append(raw)
+            continue
+        original_id = retweeted_id(tweet)
+        if not original_id:
+            items.append(tweet_item(tweet, user))
+            raws.append(_raw(tweet, user))
+            continue
+        original = expanded.get(original_id)
+        if original is not None and original_id not in on_page:
+            on_page.add(original_id)
+            original_user = users.get(original.get("author_id"))
+            items.append(tweet_item(original, original_user))
+            raws.append(_raw(original, original_user, retweeted_by=[str(tweet["id"])]))
+        items.append(retweet_item(tweet, user, original))
+        raws.append(_raw(tweet, user, **({"tweets": [original]} if original else {})))
+    return items, raws
 
 
 def _done(

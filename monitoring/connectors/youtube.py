@@ -54,7 +54,7 @@ import re
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from datetime import time as clock_time
 from functools import partial
-from typing import Any, cast
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import httpx
@@ -421,8 +421,6 @@ class YouTubeComments(PullConnector):
         to read: `expand`, before the `token`; no token then means the walk ends after them),
         or the walk finished and `since` moved up to its newest time."""
         states: dict[str, Any] = cursor["targets"]
-        # Page.items is typed as mappable items only; ingestion dead-letters an Invalid.
-        page_items = cast(list[Item], items)
         if token or expand:
             states[target] = _state(state["since"], _bounded(seen), counts)
             walk: dict[str, Any] = {"target": target}
@@ -432,7 +430,7 @@ class YouTubeComments(PullConnector):
             if expand:
                 walk["expand"] = expand
             cursor["walk"] = walk
-            return Page(items=page_items, raws=raws, cursor=cursor, more=True)
+            return Page(items=items, raws=raws, cursor=cursor, more=True)
         since = _when(state["since"])
         newest = max(since, top) if top else since
         keep = newest - overlap
@@ -442,7 +440,7 @@ class YouTubeComments(PullConnector):
             counts,
         )
         page = self._next_target(cursor, targets, target)
-        return Page(items=page_items, raws=raws, cursor=page.cursor, more=page.more)
+        return Page(items=items, raws=raws, cursor=page.cursor, more=page.more)
 
     @staticmethod
     def _more_replies(

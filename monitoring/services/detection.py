@@ -15,6 +15,11 @@ Detection holds a transaction-level advisory lock per brand, so concurrent runs 
 bin is read once; a run that dies rolls back with its mentions, which stay unprocessed for the
 next run. Bins are counted by the time a mention was posted: an import of last year's mentions
 lands in bins the detectors have long closed and wakes nobody.
+
+A post the platform says was deleted is out of every count from then on (bins not read yet, the
+wave's figures, its multipliers). A share of a post (retweet, reblog, crosspost: `repost_of`)
+counts for volume and spread, and a multiplier's share is a pick-up; it is not a negative voice
+of its own: the negative series, counts and authors leave it out.
 """
 
 from __future__ import annotations
@@ -167,9 +172,9 @@ def _bin_counts(since: datetime, until: datetime, seconds: int) -> dict[tuple[st
         cursor.execute(
             """
             SELECT to_timestamp(floor(extract(epoch FROM posted_at) / %s) * %s) AS bin,
-                   platform, count(*), count(*) FILTER (WHERE sentiment = 'neg')
+                   platform, count(*), count(*) FILTER (WHERE sentiment = 'neg' AND repost_of = '')
             FROM monitoring_mention
-            WHERE posted_at >= %s AND posted_at < %s
+            WHERE posted_at >= %s AND posted_at < %s AND deleted_at IS NULL
             GROUP BY 1, 2
             """,
             [seconds, seconds, since, until],
@@ -359,12 +364,13 @@ def _brand_lock(schema_name: str) -> None:
 # thread with negative posts in it without being positive themselves (a journalist's neutral
 # "Is this true?" under an angry post spreads it all the same). `{since}` is the wave's start.
 PICKED_UP = """
-    m.is_multiplier AND (
+    m.is_multiplier AND m.deleted_at IS NULL AND (
         m.sentiment = 'neg'
         OR (m.sentiment = 'neu' AND m.thread_id <> '' AND EXISTS (
             SELECT 1 FROM monitoring_mention n
             WHERE n.thread_id = m.thread_id AND n.source_id = m.source_id
               AND n.sentiment = 'neg' AND n.id <> m.id AND n.posted_at >= %(since)s
+              AND n.deleted_at IS NULL
         ))
     )
 """
@@ -396,13 +402,15 @@ def _wave_figures(
         cursor.execute(
             """
             SELECT count(*),
-                   count(*) FILTER (WHERE sentiment = 'neg'),
+                   count(*) FILTER (WHERE sentiment = 'neg' AND repost_of = ''),
                    count(DISTINCT coalesce(author_id::text, 'm' || id))
-                       FILTER (WHERE sentiment = 'neg'),
-                   count(*) FILTER (WHERE sentiment = 'neg' AND emotional),
+                       FILTER (WHERE sentiment = 'neg' AND repost_of = ''),
+                   count(*) FILTER (WHERE sentiment = 'neg' AND emotional AND repost_of = ''),
                    count(*) FILTER (WHERE posted_at >= %s),
-                   count(*) FILTER (WHERE posted_at >= %s AND posted_at < %s)
-            FROM monitoring_mention WHERE posted_at >= %s AND posted_at <= %s
+                   count(*) FILTER (WHERE posted_at >= %s AND posted_at < %s),
+                   count(*) FILTER (WHERE repost_of <> '')
+            FROM monitoring_mention
+            WHERE posted_at >= %s AND posted_at <= %s AND deleted_at IS NULL
             """,
             [
                 now - timedelta(minutes=15),
@@ -412,11 +420,13 @@ def _wave_figures(
                 now + timedelta(minutes=5),
             ],
         )
-        total, negative, authors, emotional, last_15, previous_15 = cursor.fetchone()
+        total, negative, authors, emotional, last_15, previous_15, reposts = cursor.fetchone()
         cursor.execute(
             """
             SELECT platform, count(*) FROM monitoring_mention
-            WHERE posted_at >= %s AND sentiment = 'neg' GROUP BY platform
+            WHERE posted_at >= %s AND sentiment = 'neg' AND repost_of = ''
+              AND deleted_at IS NULL
+            GROUP BY platform
             """,
             [wave.started_at],
         )
@@ -443,6 +453,7 @@ def _wave_figures(
         if _active(reading):
             wave.figures["detector_alert"] = True
     wave.figures["peak"] = peak
+    wave.figures["reposts"] = reposts
     start = datetime.fromisoformat(peak["start"]) if peak.get("start") else wave.started_at
     return WaveFigures(
         started_at=wave.started_at.astimezone(tz),
@@ -470,8 +481,9 @@ def _origin_platform(since: datetime, fallback: str) -> str:
     with connection.cursor() as cursor:
         cursor.execute(
             """
-            SELECT platform FROM monitoring_mention WHERE posted_at >= %s
-            ORDER BY (sentiment = 'neg') DESC, posted_at, id LIMIT 1
+            SELECT platform FROM monitoring_mention
+            WHERE posted_at >= %s AND deleted_at IS NULL
+            ORDER BY (sentiment = 'neg' AND repost_of = '') DESC, posted_at, id LIMIT 1
             """,
             [since],
         )
@@ -558,7 +570,7 @@ def _multiplier_posts(since: datetime, until: datetime) -> tuple[datetime | None
                        SELECT min(n.posted_at) FROM monitoring_mention n
                        WHERE m.sentiment <> 'neg' AND n.thread_id = m.thread_id
                          AND n.source_id = m.source_id AND n.sentiment = 'neg'
-                         AND n.posted_at >= %(since)s))),
+                         AND n.posted_at >= %(since)s AND n.deleted_at IS NULL))),
                    max(m.posted_at)
             FROM monitoring_mention m
             WHERE m.posted_at >= %(since)s AND m.posted_at <= %(until)s AND m.wave_id IS NULL

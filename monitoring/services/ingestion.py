@@ -71,6 +71,9 @@ MENTION_COLUMNS = (
     "comments",
     "views",
     "raw",
+    "repost_of",
+    "deleted_at",
+    "edited_at",
 )
 
 
@@ -78,7 +81,8 @@ STAGE_DDL = """
 CREATE TEMP TABLE IF NOT EXISTS mention_stage (
     source_id bigint, platform text, external_id text, url text, author_id bigint, text text,
     language text, posted_at timestamptz, received_at timestamptz, thread_id text,
-    parent_id text, likes bigint, shares bigint, comments bigint, views bigint, raw jsonb
+    parent_id text, likes bigint, shares bigint, comments bigint, views bigint, raw jsonb,
+    repost_of text, deleted_at timestamptz, edited_at timestamptz
 ) ON COMMIT DELETE ROWS
 """
 
@@ -127,6 +131,7 @@ class Rejection:
 class IngestResult:
     received: int = 0
     accepted: int = 0
+    updated: int = 0  # stored before; deleted, edited or read in full since
     duplicates: int = 0
     rejected: list[Rejection] = field(default_factory=list)
     mention_ids: list[int] = field(default_factory=list)
@@ -144,6 +149,7 @@ class IngestResult:
         return {
             "received": self.received,
             "accepted": self.accepted,
+            "updated": self.updated,
             "duplicates": self.duplicates,
             "rejected": [r.as_dict() for r in self.rejected],
         }
@@ -293,8 +299,9 @@ def _store(
     mentions: list[tuple[int, MentionIn]],
     raws: Sequence[Any],
     received_at: datetime,
-) -> list[int]:
-    """Store the mentions not stored yet; returns the new ones' ids.
+) -> _Stored:
+    """Store the mentions not stored yet; returns the new ones' ids and external ids, and the
+    batch's authors.
 
     Fast path, for the usual batch of new mentions: reserve ids from the table's sequence and
     COPY straight into the mention table. When any of them is stored already (a re-sent batch,
@@ -322,11 +329,14 @@ def _store(
                 received_at,
                 get("thread_id", ""),
                 get("parent_id", ""),
-                get("likes", 0),
-                get("shares", 0),
-                get("comments", 0),
-                get("views", 0),
+                get("likes"),
+                get("shares"),
+                get("comments"),
+                get("views"),
                 _raw_json(raws[index]),
+                get("repost_of", ""),
+                received_at if get("deleted") else None,
+                get("edited_at"),
             )
             yield row if ids is None else (ids[position], *row)
 
@@ -334,14 +344,15 @@ def _store(
     with connection.cursor() as cursor:
         if len(fresh) <= SMALL_BATCH:
             # A webhook's few mentions: one statement, duplicates skipped by the constraint.
-            row_sql = "(" + ", ".join(["%s"] * (len(MENTION_COLUMNS) - 1)) + ", %s::jsonb)"
+            row_sql = "(" + ", ".join(["%s"] * (len(MENTION_COLUMNS) - 4)) + ", %s::jsonb"
+            row_sql += ", %s, %s::timestamptz, %s::timestamptz)"
             cursor.execute(
                 f"INSERT INTO monitoring_mention ({columns}) VALUES "  # noqa: S608
                 + ", ".join([row_sql] * len(fresh))
-                + " ON CONFLICT (source_id, external_id) DO NOTHING RETURNING id",
+                + " ON CONFLICT (source_id, external_id) DO NOTHING RETURNING id, external_id",
                 [value for row in rows(None) for value in row],
             )
-            return [row[0] for row in cursor.fetchall()]
+            return _Stored.of(cursor.fetchall(), authors)
         cursor.execute(
             "SELECT nextval(pg_get_serial_sequence('monitoring_mention', 'id')) "
             "FROM generate_series(1, %s)",
@@ -355,7 +366,7 @@ def _store(
             ):
                 for row in rows(ids):
                     copy.write_row(row)
-            return ids
+            return _Stored(ids, {m["external_id"] for _, m in fresh}, authors)
         except (IntegrityError, psycopg.errors.UniqueViolation):
             logger.info("source %s: concurrent duplicates; taking the staging path", source.pk)
         _ensure_staging(cursor, STAGE_DDL)
@@ -367,12 +378,108 @@ def _store(
             INSERT INTO monitoring_mention ({columns})
             SELECT {columns} FROM mention_stage
             ON CONFLICT (source_id, external_id) DO NOTHING
-            RETURNING id
+            RETURNING id, external_id
             """  # noqa: S608
         )
-        stored = [row[0] for row in cursor.fetchall()]
+        stored = _Stored.of(cursor.fetchall(), authors)
         cursor.execute("DELETE FROM mention_stage")
     return stored
+
+
+@dataclass
+class _Stored:
+    ids: list[int]
+    external_ids: set[str]
+    authors: dict[tuple[str, str], int]
+
+    @classmethod
+    def of(cls, rows: list[tuple[int, str]], authors: dict[tuple[str, str], int]) -> _Stored:
+        return cls([pk for pk, _ in rows], {external_id for _, external_id in rows}, authors)
+
+
+# An item of a post stored before changes it when it says something new: the post was deleted
+# (marked, kept for the record, out of the counts), edited later than the stored edit (text,
+# link and counts replaced), or read in full for the first time (a webhook that gave only ids,
+# completed from the platform's API: text, link, author filled in). A changed mention goes
+# back to processing: its sentiment and search document are read again and the brand's open
+# wave is judged without it. A re-sent item that says nothing new changes nothing.
+REFRESH_SQL = """
+WITH v AS (
+    SELECT * FROM unnest(
+        %(external_id)s::text[], %(deleted)s::bool[], %(edited_at)s::timestamptz[],
+        %(text)s::text[], %(url)s::text[], %(language)s::text[], %(author_id)s::bigint[],
+        %(likes)s::bigint[], %(shares)s::bigint[], %(comments)s::bigint[], %(views)s::bigint[],
+        %(raw)s::text[]
+    ) AS v (external_id, deleted, edited_at, text, url, language, author_id, likes, shares,
+            comments, views, raw)
+), change AS (
+    SELECT m.id, v.*,
+           v.deleted AND m.deleted_at IS NULL AS deleting,
+           NOT v.deleted AND v.edited_at IS NOT NULL
+               AND v.edited_at > coalesce(m.edited_at, '-infinity'::timestamptz) AS editing,
+           NOT v.deleted AND m.text = '' AND m.url = '' AND v.text <> '' AS filling
+    FROM monitoring_mention m JOIN v ON m.external_id = v.external_id
+    WHERE m.source_id = %(source_id)s
+)
+UPDATE monitoring_mention m SET
+    deleted_at = CASE WHEN c.deleting THEN %(at)s ELSE m.deleted_at END,
+    edited_at = CASE WHEN c.editing THEN c.edited_at ELSE m.edited_at END,
+    text = CASE WHEN c.editing OR c.filling THEN c.text ELSE m.text END,
+    url = CASE WHEN (c.editing OR c.filling) AND c.url <> '' THEN c.url ELSE m.url END,
+    language = CASE WHEN (c.editing OR c.filling) AND c.language <> '' THEN c.language
+                    ELSE m.language END,
+    author_id = CASE WHEN c.filling THEN coalesce(m.author_id, c.author_id) ELSE m.author_id END,
+    likes = CASE WHEN c.editing OR c.filling THEN coalesce(c.likes, m.likes) ELSE m.likes END,
+    shares = CASE WHEN c.editing OR c.filling THEN coalesce(c.shares, m.shares) ELSE m.shares END,
+    comments = CASE WHEN c.editing OR c.filling THEN coalesce(c.comments, m.comments)
+                    ELSE m.comments END,
+    views = CASE WHEN c.editing OR c.filling THEN coalesce(c.views, m.views) ELSE m.views END,
+    raw = CASE WHEN c.editing OR c.filling THEN c.raw::jsonb ELSE m.raw END,
+    processed_at = NULL
+FROM change c
+WHERE m.id = c.id AND (c.deleting OR c.editing OR c.filling)
+RETURNING m.id
+"""
+
+
+def _refresh(
+    source: Source,
+    known: list[tuple[int, MentionIn]],
+    raws: Sequence[Any],
+    stored: _Stored,
+    received_at: datetime,
+) -> list[int]:
+    """Apply what `known` (items of mentions stored before) say that is new; returns the ids
+    of the mentions changed. See REFRESH_SQL."""
+    columns: dict[str, list[Any]] = {
+        name: []
+        for name in (
+            "external_id", "deleted", "edited_at", "text", "url", "language", "author_id",
+            "likes", "shares", "comments", "views", "raw",
+        )
+    }  # fmt: skip
+    for index, m in known:
+        author = m.get("author")
+        platform = m.get("platform") or source.platform
+        values = (
+            m["external_id"],
+            bool(m.get("deleted")),
+            m.get("edited_at"),
+            m.get("text", ""),
+            m.get("url", ""),
+            m.get("language", ""),
+            stored.authors.get((platform, author["handle"])) if author else None,
+            m.get("likes"),
+            m.get("shares"),
+            m.get("comments"),
+            m.get("views"),
+            _raw_json(raws[index]),
+        )
+        for column, value in zip(columns.values(), values, strict=True):
+            column.append(value)
+    with connection.cursor() as cursor:
+        cursor.execute(REFRESH_SQL, {**columns, "source_id": source.pk, "at": received_at})
+        return [row[0] for row in cursor.fetchall()]
 
 
 def dead_letter_store(
@@ -433,6 +540,21 @@ def dead_letter_of_item(
     )
 
 
+def _later(first: MentionIn, then: MentionIn) -> MentionIn:
+    """One post sent twice in a batch: `first`, updated with what `then` says became of it."""
+    if then.get("deleted"):
+        merged = first.copy()
+        merged["deleted"] = True
+        return merged
+    edited, before = then.get("edited_at"), first.get("edited_at")
+    if edited is None or (before is not None and edited <= before):
+        return first
+    merged = then.copy()
+    if first.get("deleted"):
+        merged["deleted"] = True
+    return merged
+
+
 def mentions_ingest(
     *,
     client: Client,
@@ -481,19 +603,33 @@ def _ingest(
             rejection.errors = [(field_name(rejection.index, f), m) for f, m in rejection.errors]
 
     unique: list[tuple[int, MentionIn]] = []
-    seen: set[str] = set()
+    seen: dict[str, int] = {}  # external id -> place in unique
     for index, mention in valid:
         external_id = mention["external_id"]
-        if external_id in seen:
-            result.duplicates += 1
+        place = seen.get(external_id)
+        if place is None:
+            seen[external_id] = len(unique)
+            unique.append((index, mention))
             continue
-        seen.add(external_id)
-        unique.append((index, mention))
+        result.duplicates += 1
+        if mention.get("deleted") or mention.get("edited_at"):
+            # A post and what became of it in one batch (Meta sends an add and its remove
+            # together): the post, with the later news.
+            first_index, first = unique[place]
+            unique[place] = (first_index, _later(first, mention))
 
     with transaction.atomic():
-        ids = _store(source, unique, raws or items, received_at) if unique else []
+        ids: list[int] = []
+        changed: list[int] = []
+        if unique:
+            stored = _store(source, unique, raws or items, received_at)
+            ids = stored.ids
+            known = [(i, m) for i, m in unique if m["external_id"] not in stored.external_ids]
+            if known:
+                changed = _refresh(source, known, raws or items, stored, received_at)
         result.accepted = len(ids)
-        result.duplicates += len(unique) - len(ids)
+        result.updated = len(changed)
+        result.duplicates += len(unique) - len(ids) - len(changed)
         result.mention_ids = ids
         for rejection in result.rejected if keep_rejects else []:
             letter = dead_letter_of_item(
@@ -510,7 +646,7 @@ def _ingest(
             at=received_at,
             newest_post=max((m["posted_at"] for _, m in unique), default=None),
         )
-        if ids:
+        if ids or changed:
             schema_name = client.schema_name
             transaction.on_commit(lambda: mentions_queue_processing(schema_name))
     if result.rejected:

@@ -62,6 +62,7 @@ class PollResult:
     source_id: int
     pages: int = 0
     accepted: int = 0
+    updated: int = 0
     duplicates: int = 0
     rejected: int = 0
     error: str = ""
@@ -189,6 +190,7 @@ def _poll(
                 )
             result.pages += 1
             result.accepted += stored.accepted
+            result.updated += stored.updated
             result.duplicates += stored.duplicates
             result.rejected += len(stored.rejected)
             if not page.more:

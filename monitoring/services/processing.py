@@ -48,7 +48,8 @@ def mentions_process(
                     INSERT INTO monitoring_mentionsearch (mention_id, language, document)
                     SELECT id, language, {document_sql("language", "text")}
                     FROM monitoring_mention WHERE id = ANY(%s)
-                    ON CONFLICT (mention_id) DO NOTHING
+                    ON CONFLICT (mention_id) DO UPDATE
+                    SET language = EXCLUDED.language, document = EXCLUDED.document
                     """,  # noqa: S608  # built from constants
                     [claimed],
                 )

@@ -1,10 +1,11 @@
 """LinkedIn: the real polling service against recorded Community Management API responses
 served locally: the organization's posts, their comments page by page, a walk resumed after a
-restart or a daily limit with no gap and no duplicate, a refused token, a deleted post, test
-connection, and the other brand kept apart."""
+restart or a daily limit with no gap and no duplicate, unreadable posts and comments dead-lettered
+once, a refused token, a deleted post, test connection, and the other brand kept apart."""
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from urllib.parse import quote
 
@@ -14,7 +15,7 @@ from django.utils import timezone
 from clients import tenancy
 from monitoring.connectors import linkedin
 from monitoring.connectors.linkedin import LinkedInOrganization
-from monitoring.models import Mention
+from monitoring.models import DeadLetter, Mention
 from monitoring.services.polling import source_test_connection
 from tests.monitoring.connectors.helpers import (
     Recordings,
@@ -223,3 +224,122 @@ def test_an_organization_without_posts_stores_nothing_and_brands_stay_apart(worl
     assert (result.pages, result.accepted, result.error) == (1, 0, "")
     assert "walk" not in reload(world.bravo, bravo).poll_cursor
     assert stored(world.bravo) == set() and stored(world.alpha) == set()
+
+
+def dead_letters(client) -> list[DeadLetter]:  # type: ignore[no-untyped-def]
+    with tenancy.tenant_context(client):
+        return list(DeadLetter.objects.order_by("pk"))
+
+
+C7 = f"urn:li:comment:({ACTIVITY1},7302000000000000107)"
+
+
+def expect_unreadable_walk(server) -> None:  # type: ignore[no-untyped-def]
+    expect(server, "/rest/posts", POSTS, "posts.json")
+    for n, start in enumerate(("0", "2", "4"), start=1):
+        expect(
+            server,
+            comments_path(POST1),
+            {"start": start, "count": "2"},
+            f"comments-post1-unreadable-page{n}.json",
+        )
+    expect(server, comments_path(POST2), {"start": "0", "count": "2"}, "comments-post2.json")
+
+
+def test_unreadable_comments_are_dead_letters_once_and_the_walk_moves_past_them(world, api):
+    """A bare URN where a comment should be, a comment without its URN and one without its
+    creation time: each a dead letter with its raw element and the reason, the comments around
+    them stored, the offset counted over every element listed; the next walk lists them all
+    again and files nothing twice."""
+    expect_unreadable_walk(api)
+    expect_unreadable_walk(api)
+    source = page_source(world.alpha)
+
+    first = poll(world.alpha, source)
+    assert (first.pages, first.accepted, first.rejected, first.error) == (5, 4, 3, "")
+    assert stored(world.alpha) == {C1, C2, C3, C5}
+    raw = [body(f"comments-post1-unreadable-page{n}.json")["elements"] for n in (1, 2, 3)]
+    letters = dead_letters(world.alpha)
+    assert [(d.payload, d.raw_body, d.errors) for d in letters] == [
+        (
+            C7,
+            json.dumps(C7),
+            [
+                {
+                    "field": "item",
+                    "message": f"a LinkedIn comment on {POST1} must be an object, not a string",
+                }
+            ],
+        ),
+        (
+            raw[1][0],
+            json.dumps(raw[1][0]),
+            [
+                {
+                    "field": "item",
+                    "message": f"a LinkedIn comment on {POST1} without an id ($URN, "
+                    "commentUrn, or object and id)",
+                }
+            ],
+        ),
+        (
+            raw[2][0],
+            json.dumps(raw[2][0]),
+            [
+                {
+                    "field": "item",
+                    "message": f"a LinkedIn comment on {POST1} without its creation time "
+                    "(created.time, in epoch milliseconds)",
+                }
+            ],
+        ),
+    ]
+    assert {(d.source_id, d.channel, d.status) for d in letters} == {(source.pk, "poll", "open")}
+    cursor = reload(world.alpha, source).poll_cursor
+    assert "walk" not in cursor
+    assert cursor["posts"][POST1] == {"t": 1772563200000, "ids": [C3]}
+    assert len(cursor["dead"]) == 3
+
+    second = poll(world.alpha, source)
+    assert (second.pages, second.accepted, second.duplicates, second.rejected) == (5, 0, 0, 0)
+    assert [d.pk for d in dead_letters(world.alpha)] == [d.pk for d in letters]
+    assert reload(world.alpha, source).poll_cursor == cursor
+    api.check_assertions()
+    assert dead_letters(world.bravo) == [] and stored(world.bravo) == set()
+
+
+def test_unreadable_posts_are_dead_letters_once_and_the_others_are_walked(world, api):
+    """A bare share URN and a post without its id in the organization's posts: their comments
+    cannot be asked for, so each is a dead letter saying so; the post after them is walked."""
+    for _walk in range(2):
+        expect(api, "/rest/posts", POSTS, "posts-unreadable.json")
+        expect(api, comments_path(POST2), {"start": "0", "count": "2"}, "comments-post2.json")
+    source = page_source(world.alpha)
+
+    first = poll(world.alpha, source)
+    assert (first.pages, first.accepted, first.rejected, first.error) == (2, 1, 2, "")
+    assert stored(world.alpha) == {C5}
+    listed = body("posts-unreadable.json")["elements"]
+    letters = dead_letters(world.alpha)
+    assert [(d.payload, d.raw_body, d.errors[0]["message"]) for d in letters] == [
+        (
+            listed[0],
+            json.dumps(listed[0]),
+            "a LinkedIn post of the organization must be an object, not a string: its "
+            "comments cannot be read",
+        ),
+        (
+            listed[1],
+            json.dumps(listed[1]),
+            "a LinkedIn post of the organization without an id (its share or ugcPost URN): "
+            "its comments cannot be read",
+        ),
+    ]
+    cursor = reload(world.alpha, source).poll_cursor
+    assert set(cursor["posts"]) == {POST2} and "walk" not in cursor
+
+    second = poll(world.alpha, source)
+    assert (second.pages, second.accepted, second.duplicates, second.rejected) == (2, 0, 0, 0)
+    assert len(dead_letters(world.alpha)) == 2
+    api.check_assertions()
+    assert dead_letters(world.bravo) == [] and stored(world.bravo) == set()

@@ -1,11 +1,13 @@
 """Mastodon: the real polling service against recorded Mastodon REST responses served locally
 (the source's instance is the local server): a hashtag read forward with min_id and the Link
 header, a statuses search paged by offset above its min_id, a restart and a 429 (with its ISO
-reset time) mid-way resumed with no gap and no duplicate, refused tokens and servers that need
-an account, test connection, and the other brand kept apart."""
+reset time) mid-way resumed with no gap and no duplicate, unreadable statuses dead-lettered once,
+refused tokens and servers that need an account, test connection, and the other brand kept
+apart."""
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, datetime, timedelta
 
@@ -17,7 +19,7 @@ from clients import tenancy
 from monitoring.connectors import mastodon
 from monitoring.connectors.base import retry_after_seconds, seconds_until
 from monitoring.connectors.mastodon import plain_text
-from monitoring.models import Mention, Source
+from monitoring.models import DeadLetter, Mention, Source
 from monitoring.services.polling import source_test_connection
 from tests.monitoring.connectors.helpers import (
     Recordings,
@@ -289,3 +291,110 @@ def test_a_handle_keeps_the_servers_port():
     remote = status | {"account": status["account"] | {"acct": "anna@toot.bakkers.example:8443"}}
     assert mastodon.status_item(local)["author"]["handle"] == "kees@toot.bakkers.example:8443"
     assert mastodon.status_item(remote)["author"]["handle"] == "anna@toot.bakkers.example:8443"
+
+
+S10, S11 = "116206495662080007", "116206486290432003"
+
+
+def dead_letters(client) -> list[DeadLetter]:  # type: ignore[no-untyped-def]
+    with tenancy.tenant_context(client):
+        return list(DeadLetter.objects.order_by("pk"))
+
+
+def test_unreadable_statuses_on_a_hashtag_are_dead_letters_once(world, httpserver):
+    """A null where a status should be and a status without an id: each a dead letter with the
+    raw entry and the reason, the statuses around them stored and the cursor moved past them;
+    the same page listed again files nothing twice."""
+    base = httpserver.url_for("").rstrip("/")
+
+    def serve40(name: str, **query: str) -> None:
+        httpserver.expect_ordered_request(
+            TAG, query_string={"limit": "40"} | query
+        ).respond_with_response(recorded(name, base=base))
+
+    serve40("tag-newest.json")
+    serve40("tag-unreadable.json", min_id=S05)
+    serve40("tag-unreadable.json", min_id=S10)  # a server repeating the page
+    source = tag_source(world.alpha, httpserver)
+    poll(world.alpha, source)
+
+    second = poll(world.alpha, source)
+    assert (second.pages, second.accepted, second.rejected, second.error) == (1, 2, 2, "")
+    assert stored(world.alpha) == NEWEST | {S10, S11}
+    listed = body("tag-unreadable.json")["body"]
+    letters = dead_letters(world.alpha)
+    assert [(d.payload, d.raw_body, d.errors) for d in letters] == [
+        (
+            None,
+            "null",
+            [{"field": "item", "message": "a Mastodon status must be an object, not null"}],
+        ),
+        (
+            listed[2],
+            json.dumps(listed[2]),
+            [{"field": "item", "message": "a Mastodon status without an id"}],
+        ),
+    ]
+    assert {(d.source_id, d.channel) for d in letters} == {(source.pk, "poll")}
+    cursor = reload(world.alpha, source).poll_cursor
+    assert cursor["min_id"] == S10 and len(cursor["dead"]) == 2
+
+    again = poll(world.alpha, source)
+    assert (again.pages, again.accepted, again.duplicates, again.rejected) == (1, 0, 0, 0)
+    assert [d.pk for d in dead_letters(world.alpha)] == [d.pk for d in letters]
+    assert reload(world.alpha, source).poll_cursor == cursor
+    httpserver.check_assertions()
+    assert dead_letters(world.bravo) == [] and stored(world.bravo) == set()
+
+
+def test_unreadable_statuses_in_a_search_are_dead_letters_once_per_pass(world, httpserver):
+    """A search pass reads above its min_id again, so what cannot be a mention (a bare status
+    URL, a status without an id, one whose id is not a number, as Pleroma's are) is listed on
+    every pass: a dead letter the first time only; the pass goes on past a page of them."""
+
+    def search(**params: str) -> dict[str, str]:
+        return {"q": "alpha", "type": "statuses", "limit": "40", "resolve": "false"} | params
+
+    def serve(name: str, **params: str) -> None:
+        httpserver.expect_ordered_request(
+            SEARCH, query_string=search(**params), headers={"Authorization": f"Bearer {TOKEN}"}
+        ).respond_with_json(body(name))
+
+    after_s05, after_s10 = "116206397030400000", "116206495596544000"  # a second before
+    serve("search-newest.json")
+    serve("search-unreadable.json", min_id=after_s05)
+    serve("search-empty.json", min_id=after_s05, offset="40")
+    serve("search-unreadable.json", min_id=after_s10)
+    serve("search-empty.json", min_id=after_s10, offset="40")
+    source = tag_source(
+        world.alpha,
+        httpserver,
+        kind="keyword",
+        settings={"instance": httpserver.url_for(""), "query": "alpha"},
+        credentials={"access_token": TOKEN},
+    )
+    poll(world.alpha, source)
+
+    second = poll(world.alpha, source)
+    assert (second.pages, second.accepted, second.rejected, second.error) == (2, 2, 3, "")
+    assert stored(world.alpha) == NEWEST | {S10, S11}
+    listed = body("search-unreadable.json")["statuses"]
+    letters = dead_letters(world.alpha)
+    assert [(d.payload, d.raw_body, d.errors[0]["message"]) for d in letters] == [
+        (listed[1], json.dumps(listed[1]), "a Mastodon status must be an object, not a string"),
+        (listed[2], json.dumps(listed[2]), "a Mastodon status without an id"),
+        (
+            listed[3],
+            json.dumps(listed[3]),
+            "a Mastodon status whose id is not a number: 'AT7z3kQ0rJmU9vX2Bc'",
+        ),
+    ]
+    cursor = reload(world.alpha, source).poll_cursor
+    assert set(cursor) == {"min_id", "dead"} and cursor["min_id"] == S10
+
+    third = poll(world.alpha, source)
+    assert (third.pages, third.accepted, third.duplicates, third.rejected) == (2, 0, 0, 0)
+    assert len(dead_letters(world.alpha)) == 3
+    assert reload(world.alpha, source).poll_cursor == cursor
+    httpserver.check_assertions()
+    assert dead_letters(world.bravo) == [] and stored(world.bravo) == set()

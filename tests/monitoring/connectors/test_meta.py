@@ -5,7 +5,6 @@ thread, and what is skipped on purpose (and said so in the log)."""
 from __future__ import annotations
 
 import json
-import logging
 from typing import Any
 
 import pytest
@@ -86,11 +85,64 @@ def test_whatsapp_usernames_keep_the_author_and_the_thread():
     assert message["text"] == "Your store in Utrecht refused my refund"
 
 
-def test_removals_are_skipped_and_counted_in_the_log(caplog):
-    with caplog.at_level(logging.INFO, logger="monitoring.connectors.meta"):
-        assert mapped("page-removals.json") == []
-    (record,) = [r for r in caplog.records if r.name == "monitoring.connectors.meta"]
-    assert "3 removal" in record.getMessage()
+def test_removals_are_deletions_of_the_same_posts_and_comments():
+    comment, post, mention = mapped("page-removals.json")
+    assert (comment["external_id"], comment["deleted"]) == ("9988_5551", True)
+    assert (post["external_id"], post["deleted"]) == ("104659418_9970", True)
+    assert (mention["external_id"], mention["deleted"]) == ("7730012_5501234", True)
+    assert mention["posted_at"] == "2026-03-03T18:23:20+00:00"  # no created_time: the entry's
+
+
+def feed_comment(verb: str, message: str, at: int) -> bytes:
+    """A Page feed event about one comment, as Meta sends it."""
+    value = {
+        "item": "comment",
+        "post_id": "104659418_9988",
+        "comment_id": "9988_5551",
+        "parent_id": "104659418_9988",
+        "verb": verb,
+        "created_time": 1772562190,
+        "from": {"id": "6112298", "name": "Angry Customer"},
+        "message": message,
+    }
+    payload = {
+        "object": "page",
+        "entry": [{"id": "104659418", "time": at, "changes": [{"field": "feed", "value": value}]}],
+    }
+    return json.dumps(payload).encode()
+
+
+@pytest.mark.django_db
+def test_an_edited_then_removed_comment_updates_the_stored_mention(world):
+    source = make_source(
+        world.alpha, platform="facebook", kind="owned", credentials={"app_secret": APP_SECRET}
+    )
+    bravo = make_source(
+        world.bravo, platform="facebook", kind="owned", credentials={"app_secret": APP_SECRET}
+    )
+    for brand_source, host in ((source, HOST), (bravo, "bravo.agency.localhost")):
+        added = feed_comment("add", "Your coffee made me sick", 1772562190)
+        assert hooks.meta_post(host, brand_source, added, secret=APP_SECRET).json()["accepted"]
+
+    edited = feed_comment("edited", "Your coffee made me sick. Three of us!", 1772562250)
+    answer = hooks.meta_post(HOST, source, edited, secret=APP_SECRET).json()
+    assert (answer["accepted"], answer["updated"]) == (0, 1)
+    with tenancy.tenant_context(world.alpha):
+        comment = Mention.objects.get(external_id="9988_5551")
+        assert comment.text == "Your coffee made me sick. Three of us!"
+        assert comment.edited_at.timestamp() == 1772562250
+        assert comment.deleted_at is None
+
+    removed = feed_comment("remove", "", 1772562300)
+    assert hooks.meta_post(HOST, source, removed, secret=APP_SECRET).json()["updated"] == 1
+    with tenancy.tenant_context(world.alpha):
+        comment = Mention.objects.get(external_id="9988_5551")
+        assert comment.deleted_at is not None
+        assert comment.text == "Your coffee made me sick. Three of us!"  # kept for the record
+        assert DeadLetter.objects.count() == 0
+    with tenancy.tenant_context(world.bravo):  # the other brand's copy is untouched
+        other = Mention.objects.get(external_id="9988_5551")
+        assert (other.text, other.deleted_at) == ("Your coffee made me sick", None)
 
 
 @pytest.mark.django_db

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 from datetime import timedelta
 
 import pytest
@@ -16,7 +17,7 @@ from django.utils import timezone
 from clients import tenancy
 from monitoring.connectors import reddit
 from monitoring.connectors.reddit import RedditSearch, search_query
-from monitoring.models import DeadLetter, Mention
+from monitoring.models import DeadLetter, Mention, Source
 from monitoring.services.polling import source_test_connection
 from tests.monitoring.connectors.helpers import (
     Recordings,
@@ -36,8 +37,10 @@ SEARCH = "/search"
 ALPHA_APP = {"client_id": "p-jcoLKBynTLew", "client_secret": "gko_LXELoV07ZBNUXrvWZfzE3aI"}
 BRAVO_APP = {"client_id": "b-brAvoBoats01", "client_secret": "bravo_secret_0000000000000"}
 QUERY = '"bakkerij alpha" OR alphabakery'
-# t3_1j8q5ef, the third post of page 1, was removed before it was first listed: no mention.
-PAGE1 = {"t3_1j8q9ab", "t3_1j8q7cd"}
+# t3_1j8q5ef, the third post of page 1, was removed before it was first listed: kept, marked
+# deleted (a stored post removed since would be marked the same way).
+REMOVED = "t3_1j8q5ef"
+PAGE1 = {"t3_1j8q9ab", "t3_1j8q7cd", REMOVED}
 PAGE2 = {"t3_1j8q3gh", "t3_1j8q1ij"}
 LATER = {"t3_1j8qdkl", "t3_1j8qbmn", "t3_1j8q8zz"}
 
@@ -99,13 +102,15 @@ def test_a_pass_pages_down_then_only_new_posts_late_ones_included(world, api):
     first = poll(world.alpha, source)
     assert (first.pages, first.accepted, first.duplicates, first.rejected, first.error) == (
         2,
-        4,
+        5,
         0,
         0,
         "",
     )
     assert stored(world.alpha) == PAGE1 | PAGE2
     cursor = reload(world.alpha, source).poll_cursor
+    # (the recorded posts are older than a day: none is kept to be read again for removals)
+    assert cursor.pop("rechecked") >= time.time() - 60
     assert cursor == {"mark": 1773168600.0, "seen": {"t3_1j8q9ab": 1773168600.0}}
     assert "access_token" not in json.dumps(cursor)  # the token is a secret: not in the cursor
     with tenancy.tenant_context(world.alpha):
@@ -153,7 +158,7 @@ def test_a_restart_mid_pass_resumes_after_the_last_stored_page(world, api):
     source = reddit_source(world.alpha)
 
     first = poll(world.alpha, source, max_pages=1)
-    assert (first.pages, first.accepted) == (1, 2)
+    assert (first.pages, first.accepted) == (1, 3)
     assert stored(world.alpha) == PAGE1
     cursor = reload(world.alpha, source).poll_cursor
     assert cursor["pass"] == {"after": "t3_1j8q5ef", "top": 1773168600.0}
@@ -181,7 +186,7 @@ def test_a_429_waits_for_the_reset_and_loses_nothing(world, api):
 
     before = timezone.now()
     limited = poll(world.alpha, source)
-    assert (limited.pages, limited.accepted) == (1, 2)
+    assert (limited.pages, limited.accepted) == (1, 3)
     assert limited.error == "Reddit rate limit reached: Too Many Requests (retry after 342 s)."
     assert_waits(world.alpha, source, limited, since=before, between=(340, 350))
     resumed = poll(world.alpha, source)
@@ -296,10 +301,21 @@ def test_removed_posts_deleted_authors_crossposts_and_link_posts(world, api):
     source = reddit_source(world.alpha)
 
     result = poll(world.alpha, source)
-    # removed by a moderator, deleted by its author: left out; a post without an id: a dead
-    # letter with the reason; the pass moves on past all three
-    assert (result.accepted, result.rejected, result.error) == (3, 1, "")
-    assert stored(world.alpha) == {"t3_1j8qk03", "t3_1j8qj04", "t3_1j8qi05"}
+    # removed by a moderator, deleted by its author: kept, marked deleted; a post without an
+    # id: a dead letter with the reason; the pass moves on past all three
+    assert (result.accepted, result.rejected, result.error) == (5, 1, "")
+    assert stored(world.alpha) == {
+        "t3_1j8qm01",
+        "t3_1j8ql02",
+        "t3_1j8qk03",
+        "t3_1j8qj04",
+        "t3_1j8qi05",
+    }
+    with tenancy.tenant_context(world.alpha):
+        deleted = set(
+            Mention.objects.filter(deleted_at__isnull=False).values_list("external_id", flat=True)
+        )
+    assert deleted == {"t3_1j8qm01", "t3_1j8ql02"}
     assert reload(world.alpha, source).poll_cursor["mark"] == 1773172800.0
     with tenancy.tenant_context(world.alpha):
         orphaned = Mention.objects.get(external_id="t3_1j8qk03")
@@ -309,8 +325,9 @@ def test_removed_posts_deleted_authors_crossposts_and_link_posts(world, api):
     # the account is gone, the post is not: no author named "[deleted]"
     assert orphaned.author is None
     assert orphaned.text.endswith("Geld terug, maar geen excuses.")
-    # a crosspost joins the original's thread
+    # a crosspost is a share of the original and joins its thread
     assert (crosspost.thread_id, crosspost.parent_id) == ("t3_1j8q9ab", "")
+    assert crosspost.repost_of == "t3_1j8q9ab"
     assert crosspost.url == (
         "https://www.reddit.com/r/Amsterdam/comments/1j8qj04/"
         "bakkerij_alpha_zuurdesembrood_iemand_anders/"
@@ -341,3 +358,53 @@ def test_hosts_and_queries():
     assert search_query({"keywords": "alpha bakery, alphabakery"}) == (
         '"alpha bakery" OR alphabakery'
     )
+
+
+def test_a_post_removed_after_it_was_stored_is_marked_deleted_by_the_recheck(world, api):
+    # Posts of the last day, handed over live; half an hour later a moderator removed one.
+    fresh = body("search-page1.json")
+    now = time.time()
+    for n, child in enumerate(fresh["data"]["children"]):
+        child["data"]["created_utc"] = now - 3600 - 60 * n
+        child["data"]["removed_by_category"] = None
+        child["data"]["selftext"] = "Nog steeds geen antwoord van de klantenservice."
+    fresh["data"]["after"] = None
+    names = [c["data"]["name"] for c in fresh["data"]["children"]]
+    expect_token(api)
+    api.expect_ordered_request(SEARCH, query_string=search()).respond_with_json(fresh)
+    source = reddit_source(world.alpha)
+    assert poll(world.alpha, source).accepted == len(names)
+    with tenancy.tenant_context(world.alpha):
+        cursor = Source.objects.get(pk=source.pk).poll_cursor
+        cursor["rechecked"] = now - reddit.RECHECK_EVERY - 1
+        Source.objects.filter(pk=source.pk).update(poll_cursor=cursor)
+
+    removed = {**fresh["data"]["children"][1]["data"], "selftext": "[removed]"}
+    removed["removed_by_category"] = "moderator"
+    info = {
+        "kind": "Listing",
+        "data": {
+            "children": [
+                {"kind": "t3", "data": fresh["data"]["children"][0]["data"]},
+                {"kind": "t3", "data": removed},
+                "not a thing",
+            ],
+            "after": None,
+        },
+    }
+    empty = {"kind": "Listing", "data": {"children": [], "after": None}}
+    api.expect_ordered_request(SEARCH).respond_with_json(empty)
+    api.expect_ordered_request(
+        "/api/info", query_string={"id": ",".join(names), "raw_json": "1"}
+    ).respond_with_json(info)
+    result = poll(world.alpha, source)
+    assert (result.accepted, result.updated, result.error) == (0, 1, "")
+    with tenancy.tenant_context(world.alpha):
+        gone = Mention.objects.get(external_id=removed["name"])
+        assert gone.deleted_at is not None and gone.text.startswith(removed["title"])
+        assert Mention.objects.filter(deleted_at__isnull=True).count() == len(names) - 1
+        # read once: the removed post is no longer rechecked
+        assert removed["name"] not in Source.objects.get(pk=source.pk).poll_cursor["recent"]
+    with tenancy.tenant_context(world.bravo):
+        assert not Mention.objects.exists()
+    api.check_assertions()

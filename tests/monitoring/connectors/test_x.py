@@ -32,7 +32,7 @@ pytestmark = pytest.mark.django_db
 SEARCH = "/2/tweets/search/recent"
 TOKEN = "AAAAAAAAAAAAAAAAAAAAAAlphaTestBearer%3DToken"
 NEXT = "b26v89c19zqg8o3fpe17gr4rd4bgm3z1y4sxhvb7nowzx"
-QUERY = '("bakkerij alpha" OR #alphabakery) -is:retweet'
+QUERY = '("bakkerij alpha" OR #alphabakery)'
 PAGE1 = {"2031443724596150321", "2031443133199286404", "2031440247518134311"}
 PAGE2 = {"2031436170654646530", "2031434912363446299"}
 LATER = {"2031446614471606330", "2031445519758262417"}
@@ -49,8 +49,8 @@ def search(**params: str) -> dict[str, str]:
         "query": QUERY,
         "max_results": "100",
         "tweet.fields": "created_at,lang,conversation_id,in_reply_to_user_id,referenced_tweets,"
-        "public_metrics,author_id,note_tweet",
-        "expansions": "author_id",
+        "public_metrics,author_id,note_tweet,entities",
+        "expansions": "author_id,referenced_tweets.id,referenced_tweets.id.author_id",
         "user.fields": "username,name,public_metrics",
     } | params
 
@@ -219,7 +219,7 @@ def test_refused_tokens_and_queries_are_health_errors_in_xs_words(world, x_api):
         recorded("error-unauthorized.json")
     )
     x_api.expect_request(
-        SEARCH, query_string=search(query="(bakkerij alpha -is:retweet")
+        SEARCH, query_string=search(query="(bakkerij alpha")
     ).respond_with_response(recorded("error-invalid-query.json"))
     revoked = x_source(world.alpha, credentials={"bearer_token": "revoked"})
     result = poll(world.alpha, revoked)
@@ -266,22 +266,68 @@ def test_test_connection_searches_ten_posts_and_says_what_is_wrong(world, x_api)
         assert not Mention.objects.exists()  # a test stores nothing
 
 
-def test_a_written_query_leaves_retweets_out_and_a_retweet_that_comes_is_no_mention(world, x_api):
-    # The source's own query says nothing of retweets: the connector adds -is:retweet. Should
-    # X send retweets anyway (as it does for the query as written), they are left out.
+def test_retweets_are_shares_of_their_original_which_comes_once_with_its_counts(world, x_api):
     x_api.expect_ordered_request(
-        SEARCH, query_string=search(query="bakkerij alpha -is:retweet")
-    ).respond_with_json(body("search-retweets.json"))
+        SEARCH, query_string=search(query="bakkerij alpha")
+    ).respond_with_json(body("search-retweets-expanded.json"))
     source = x_source(world.alpha, settings={"query": "bakkerij alpha"})
 
     result = poll(world.alpha, source)
-    assert (result.accepted, result.rejected, result.error) == (2, 0, "")
-    assert stored(world.alpha) == {"2031447511001751552", "2031446802260873216"}
-    assert reload(world.alpha, source).poll_cursor == {"since_id": "2031447902133411840"}
+    assert (result.accepted, result.rejected, result.error) == (5, 0, "")
+    original_id = "2031443724596150321"
     with tenancy.tenant_context(world.alpha):
+        mentions = {m.external_id: m for m in Mention.objects.select_related("author")}
+        original = mentions.pop(original_id)
+        assert (original.author.handle, original.repost_of) == ("jeroen_v", "")
+        assert (original.likes, original.shares, original.comments, original.views) == (
+            40,
+            34,
+            12,
+            5200,
+        )
+        assert original.text.endswith("#alphabakery #voedselveiligheid")  # whole, not cut
+        foodwatch, lotte = mentions["2031449001122334455"], mentions["2031447902133411840"]
+        for share in (foodwatch, lotte):
+            assert share.repost_of == original_id
+            assert share.text == original.text  # the original's words, not "RT @jeroen_v: …"
+            assert share.thread_id == original_id
+            # a retweet's public_metrics are the original's: none of its own
+            assert (share.likes, share.shares, share.comments, share.views) == (None,) * 4
+        assert (foodwatch.author.handle, foodwatch.author.followers) == ("foodwatch_nl", 48210)
+        assert foodwatch.url == "https://x.com/foodwatch_nl/status/2031449001122334455"
+        # the original of this one was not expanded (deleted or protected): its own text
+        orphan = mentions["2031447105533165568"]
+        assert (orphan.repost_of, orphan.thread_id) == ("2031440000000000001",) * 2
+        assert orphan.text.startswith("RT @weg_account: ")
+        assert mentions["2031447511001751552"].repost_of == ""
+    # the same page again stores nothing twice
+    x_api.expect_ordered_request(
+        SEARCH, query_string=search(query="bakkerij alpha", since_id="2031449001122334455")
+    ).respond_with_json(body("search-empty.json"))
+    assert poll(world.alpha, source).accepted == 0
+    with tenancy.tenant_context(world.bravo):
+        assert not Mention.objects.exists()
+    x_api.check_assertions()
+
+
+def test_a_source_may_leave_retweets_out_and_a_retweet_that_comes_is_a_share(world, x_api):
+    x_api.expect_ordered_request(
+        SEARCH, query_string=search(query="bakkerij alpha -is:retweet")
+    ).respond_with_json(body("search-retweets.json"))
+    source = x_source(world.alpha, settings={"query": "bakkerij alpha", "retweets": False})
+
+    result = poll(world.alpha, source)
+    assert (result.accepted, result.rejected, result.error) == (4, 0, "")
+    with tenancy.tenant_context(world.alpha):
+        shares = Mention.objects.exclude(repost_of="").values_list("external_id", "repost_of")
+        assert set(shares) == {
+            ("2031447902133411840", "2031443724596150321"),
+            ("2031447105533165568", "2031446614471606330"),
+        }
         indonesian = Mention.objects.get(external_id="2031447511001751552")
         hebrew = Mention.objects.get(external_id="2031446802260873216")
     assert (indonesian.language, hebrew.language) == ("id", "he")  # X's "in" and "iw"
+    assert reload(world.alpha, source).poll_cursor == {"since_id": "2031447902133411840"}
     x_api.check_assertions()
 
 
@@ -292,20 +338,64 @@ def test_a_post_without_impression_count_has_no_views_rather_than_zero():
 
 
 def test_queries_are_built_from_keywords_and_hashtags():
-    assert search_query({"query": "from:BakkerijAlpha"}) == "from:BakkerijAlpha -is:retweet"
-    # X applies AND before OR: the ORs are kept together
-    assert search_query({"query": "alpha OR bravo lang:nl"}) == (
+    assert search_query({"query": "from:BakkerijAlpha"}) == "from:BakkerijAlpha"
+    assert search_query({"keywords": "alpha bakery, alphabakery"}) == (
+        '("alpha bakery" OR alphabakery)'
+    )
+    assert search_query({"hashtag": "#alphabakery"}) == "#alphabakery"
+    # without retweets: X applies AND before OR, so the ORs are kept together
+    no = {"retweets": "false"}
+    assert search_query({"query": "from:BakkerijAlpha", **no}) == "from:BakkerijAlpha -is:retweet"
+    assert search_query({"query": "alpha OR bravo lang:nl", **no}) == (
         "(alpha OR bravo lang:nl) -is:retweet"
     )
     # a query that says what it wants of retweets is sent as written
-    assert search_query({"query": "alpha -is:retweet"}) == "alpha -is:retweet"
-    assert search_query({"query": "from:BakkerijAlpha is:retweet"}) == (
+    assert search_query({"query": "alpha -is:retweet", **no}) == "alpha -is:retweet"
+    assert search_query({"query": "from:BakkerijAlpha is:retweet", **no}) == (
         "from:BakkerijAlpha is:retweet"
     )
-    assert search_query({"query": "alpha -is:RETWEET"}) == "alpha -is:RETWEET"
-    assert search_query({"keywords": "alpha bakery, alphabakery"}) == (
+    assert search_query({"query": "alpha -is:RETWEET", **no}) == "alpha -is:RETWEET"
+    assert search_query({"keywords": "alpha bakery, alphabakery", **no}) == (
         '("alpha bakery" OR alphabakery) -is:retweet'
     )
-    assert search_query({"hashtag": "#alphabakery"}) == "#alphabakery -is:retweet"
+    assert search_query({"hashtag": "#alphabakery", "retweets": False}) == (
+        "#alphabakery -is:retweet"
+    )
     assert search_query({}) == ""
     assert XRecentSearch().base_url == "https://api.x.com"
+
+
+def test_short_links_are_stored_as_the_addresses_they_lead_to():
+    tweet = {
+        "id": "2031450000000000001",
+        "created_at": "2026-03-10T19:20:00.000Z",
+        "text": "Bakkerij Alpha haalt brood terug https://t.co/Ab12Cd34Ef via @nos https://t.co/Zz9",
+        "entities": {
+            "urls": [
+                {
+                    "start": 33,
+                    "end": 56,
+                    "url": "https://t.co/Ab12Cd34Ef",
+                    "expanded_url": "https://nos.nl/artikel/2561234-bakkerij-alpha-haalt-brood-terug",
+                    "display_url": "nos.nl/artikel/256123…",
+                    "unwound_url": "https://nos.nl/artikel/2561234-bakkerij-alpha-haalt-brood-terug",
+                },
+                {"url": "https://t.co/Zz9", "expanded_url": "https://x.com/nos/status/1/photo/1"},
+                {"url": "https://t.co/gone"},  # no target given: left as it is
+            ]
+        },
+    }
+    assert tweet_item(tweet, None)["text"] == (
+        "Bakkerij Alpha haalt brood terug "
+        "https://nos.nl/artikel/2561234-bakkerij-alpha-haalt-brood-terug via @nos "
+        "https://x.com/nos/status/1/photo/1"
+    )
+    # a long post's links are in note_tweet's own entities
+    long = {
+        **tweet,
+        "note_tweet": {
+            "text": "Lang verhaal https://t.co/Long1",
+            "entities": {"urls": [{"url": "https://t.co/Long1", "expanded_url": "https://a.nl/"}]},
+        },
+    }
+    assert tweet_item(long, None)["text"] == "Lang verhaal https://a.nl/"
