@@ -119,3 +119,57 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.verb} {self.client_slug}"
+
+
+class DeskState(models.TextChoices):
+    """How a brand stands on the desk, from its open wave's verdict (noise reads as calm)."""
+
+    CALM = "calm", "Calm"
+    WATCH = "watch", "Watch"
+    ISSUE = "issue", "Issue"
+    CRISIS = "crisis", "Crisis"
+
+
+DESK_RANK = {state: rank for rank, state in enumerate(DeskState.values)}
+
+
+class BrandStatus(models.Model):
+    """A brand as the agency desk shows it: one small row per brand in the public schema.
+
+    Written by the brand's own work after it commits (processing, the per-minute detection
+    tick, alert actions, polls: monitoring.services.status), so that the desk reads this one
+    table for every brand the person covers instead of visiting every brand's schema. `rank`
+    orders the desk (what burns on top) and is indexed."""
+
+    client = models.OneToOneField(
+        "clients.Client", primary_key=True, on_delete=models.CASCADE, related_name="desk_status"
+    )
+    state = models.CharField(max_length=6, choices=DeskState.choices, default=DeskState.CALM)
+    # Higher burns more: the state's rank, then unacknowledged alerts, then failing sources.
+    rank = models.PositiveIntegerField(default=0)
+    wave_id = models.PositiveIntegerField(null=True, blank=True)
+    wave_started_at = models.DateTimeField(null=True, blank=True)
+    reasons = models.JSONField(default=list, blank=True)
+    open_alerts = models.PositiveIntegerField(default=0)
+    # The open alert a person should look at first: the highest level, then the oldest.
+    alert_id = models.PositiveIntegerField(null=True, blank=True)
+    alert_level = models.CharField(max_length=6, blank=True)
+    alert_status = models.CharField(max_length=12, blank=True)
+    alert_title = models.CharField(max_length=300, blank=True)
+    alert_opened_at = models.DateTimeField(null=True, blank=True)
+    sources_total = models.PositiveIntegerField(default=0)
+    sources_failing = models.JSONField(default=list, blank=True)  # [{"id", "name", "error"}]
+    sources_silent = models.JSONField(default=list, blank=True)  # [{"id", "name", "hours"}]
+    # The newest negative posts by multipliers: [{"handle", "followers", "platform", "text",
+    # "url", "posted_at"}], newest first.
+    multiplier_posts = models.JSONField(default=list, blank=True)
+    mentions_last_hour = models.PositiveIntegerField(default=0)
+    negative_last_hour = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name_plural = "brand statuses"
+        indexes = [models.Index(fields=["-rank"], name="brandstatus_rank")]
+
+    def __str__(self) -> str:
+        return f"{self.client_id}: {self.state}"

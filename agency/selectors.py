@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from agency.models import AGENCY_ROLES, AGENCY_WIDE_ROLES, Membership, Role
@@ -10,7 +11,7 @@ from agency.models import AGENCY_ROLES, AGENCY_WIDE_ROLES, Membership, Role
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
 
-    from agency.models import User
+    from agency.models import BrandStatus, User
     from clients.models import Client, ClientQuerySet
 
 
@@ -64,3 +65,26 @@ def clients_for_user(*, user: User | AnonymousUser) -> ClientQuerySet:
     if Membership.objects.filter(user=user, role__in=AGENCY_WIDE_ROLES).exists():
         return brands
     return brands.filter(memberships__user=user).distinct()
+
+
+@dataclass(frozen=True)
+class DeskRow:
+    """One brand on the desk: the brand and its status row (None until its first refresh)."""
+
+    client: Client
+    status: BrandStatus | None
+
+    @property
+    def rank(self) -> int:
+        return self.status.rank if self.status else 0
+
+
+def desk_rows(*, user: User | AnonymousUser) -> list[DeskRow]:
+    """The brands `user` covers, what burns on top: two queries whatever their number (the
+    brands, and their status rows from the public schema; no brand schema is read)."""
+    from agency.models import BrandStatus
+
+    clients = list(clients_for_user(user=user))
+    statuses = {s.client_id: s for s in BrandStatus.objects.filter(client__in=clients)}
+    rows = [DeskRow(client=c, status=statuses.get(c.pk)) for c in clients]
+    return sorted(rows, key=lambda row: (-row.rank, row.client.name.lower()))

@@ -46,6 +46,7 @@ SHARED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.admin",
+    "django_htmx",
     "allauth",
     "allauth.account",
     "allauth.mfa",
@@ -90,6 +91,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
     "agency.middleware.TenantAccessMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -225,6 +227,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "sources-poll": {
         "task": "monitoring.tasks.sources_poll_due_all",
         "schedule": 30.0,
+    },
+    # Mentions Meta's webhooks gave by ids only, read in full when the run queued after the
+    # webhook was lost or the Graph API failed.
+    "mentions-complete": {
+        "task": "monitoring.tasks.mentions_complete_all",
+        "schedule": 300.0,
     },
 }
 # Connector API roots by connector class name (e.g. {"xrecentsearch": "http://127.0.0.1:9000"}):

@@ -21,6 +21,7 @@ SWAGGER_PAGE = "agency/swagger_ui.html"
 
 urlpatterns = [
     path("", views.portal_home, name="portal-home"),
+    path("desk/rows/", views.desk_refresh, name="desk-rows"),
     path("healthz", views.healthz, name="healthz"),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),

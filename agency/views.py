@@ -1,25 +1,42 @@
-"""Pages: the agency portal's home, a brand's home, and the health check."""
+"""Pages: the agency desk, a brand's home, and the health check."""
 
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
+from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 
-from agency.selectors import clients_for_user, user_agency_role
+from agency.models import AGENCY_ROLES, Role
+from agency.selectors import clients_for_user, desk_rows, user_agency_role
 from monitoring.selectors import brand_settings_get
 
 
 @login_required
 def portal_home(request: HttpRequest) -> HttpResponse:
+    """The agency desk for agency staff; a client viewer goes to their brand's dashboard."""
     role = user_agency_role(user=request.user)
+    if role == Role.CLIENT_VIEWER:
+        client = clients_for_user(user=request.user).first()
+        if client is not None:
+            return redirect(client.get_absolute_url())
+    if role not in AGENCY_ROLES:
+        return render(request, "agency/home.html", {"role": None, "clients": []})
     return render(
         request,
-        "agency/home.html",
-        {"role": role.label if role else None, "clients": clients_for_user(user=request.user)},
+        "agency/desk.html",
+        {"role": role.label, "rows": desk_rows(user=request.user)},
     )
+
+
+@login_required
+def desk_refresh(request: HttpRequest) -> HttpResponse:
+    """The desk's brand rows alone, for the page's own polling (htmx)."""
+    if user_agency_role(user=request.user) not in AGENCY_ROLES:
+        raise PermissionDenied
+    return render(request, "agency/_desk_rows.html", {"rows": desk_rows(user=request.user)})
 
 
 def brand_home(request: HttpRequest) -> HttpResponse:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import asdict
 from typing import Any
 
 from celery import shared_task
@@ -16,6 +17,7 @@ from monitoring.services.detection import waves_detect
 from monitoring.services.ingestion import PENDING_KEY, mentions_queue_processing
 from monitoring.services.processing import REQUEUE_AFTER, mentions_unprocessed_ids
 from monitoring.services.processing import mentions_process_pending as process_pending
+from monitoring.services.status import brand_status_refresh_on_commit
 
 logger = logging.getLogger(__name__)
 
@@ -64,8 +66,11 @@ def waves_tick(*, schema_name: str) -> str:
     """Read the bins that closed and close the waves that went quiet, also when no mention
     comes in (a quiet brand's wave must end, and its detectors learn the quiet). Returns the
     open wave's level, '' for none. Safe to run twice: the second run reads no new bin."""
+    client = current_client()
     with transaction.atomic():
-        wave = waves_detect(client=current_client())
+        wave = waves_detect(client=client)
+        # Also what only time changes: a source falling silent, an alert growing old.
+        brand_status_refresh_on_commit(client=client)
     return wave.level if wave else ""
 
 
@@ -100,3 +105,29 @@ def sources_poll_due(*, schema_name: str) -> int:
 def sources_poll_due_all() -> int:
     """Periodic, in public: one due-sources check per brand."""
     return _for_each_brand(sources_poll_due)
+
+
+@shared_task(base=tenancy.TenantTask, acks_late=True)
+def mentions_complete(*, schema_name: str, source_id: int) -> dict[str, object]:
+    """Read the source's mentions known by ids only in full (Meta's webhooks)."""
+    from monitoring.services.completion import mentions_complete as complete
+
+    return asdict(complete(client=current_client(), source_id=source_id))
+
+
+@shared_task(base=tenancy.TenantTask, acks_late=True)
+def mentions_complete_due(*, schema_name: str) -> int:
+    from monitoring.services.completion import mentions_complete as complete
+    from monitoring.services.completion import sources_to_complete
+
+    client = current_client()
+    sources = sources_to_complete(client=client)
+    for source_id in sources:
+        complete(client=client, source_id=source_id)
+    return len(sources)
+
+
+@shared_task
+def mentions_complete_all() -> int:
+    """Periodic, in public: one completion sweep per brand."""
+    return _for_each_brand(mentions_complete_due)

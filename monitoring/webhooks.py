@@ -28,6 +28,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
@@ -38,6 +39,7 @@ from clients.tenancy import current_client
 from monitoring.connectors.meta import meta_items
 from monitoring.models import Channel, Source
 from monitoring.payloads import MAX_ITEMS, Batch, read_batch, readable_text
+from monitoring.services.completion import mentions_queue_completion
 from monitoring.services.ingestion import dead_letter_store, mentions_ingest
 from monitoring.services.sources import source_credentials
 
@@ -115,10 +117,26 @@ def _ingest(source: Source, batch: Batch, items_of: Callable[[Batch], Mapped]) -
             f"At most {MAX_ITEMS} items per request; got {len(items)}. Nothing was stored.",
             "mentions",
         )
+    client = current_client()
     result = mentions_ingest(
-        client=current_client(), source=source, items=items, raws=raws, channel=Channel.WEBHOOK
+        client=client, source=source, items=items, raws=raws, channel=Channel.WEBHOOK
     )
+    if result.accepted and any(_by_ids_only(item) for item in items):
+        schema_name, source_id = client.schema_name, source.pk
+        transaction.on_commit(
+            lambda: mentions_queue_completion(schema_name=schema_name, source_id=source_id)
+        )
     return JsonResponse(result.as_dict(), status=result.http_status)
+
+
+def _by_ids_only(item: Any) -> bool:
+    """A Meta event stored without its text (an Instagram mention, a Page mention), to be read
+    in full (monitoring.services.completion)."""
+    return (
+        isinstance(item, dict)
+        and not item.get("text")
+        and item.get("platform") in ("instagram", "facebook")
+    )
 
 
 Mapped = tuple[list[Any], list[Any]] | str

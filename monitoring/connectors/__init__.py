@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from monitoring.connectors.base import PullConnector
 from monitoring.connectors.bluesky import BlueskySearch
+from monitoring.connectors.instagram import InstagramGraph
 from monitoring.connectors.linkedin import LinkedInOrganization
 from monitoring.connectors.mastodon import MastodonTimeline
 from monitoring.connectors.reddit import RedditSearch
@@ -16,6 +17,7 @@ from monitoring.connectors.youtube import YouTubeComments
 
 PULL: dict[str, type[PullConnector]] = {
     "bluesky": BlueskySearch,
+    "instagram": InstagramGraph,
     "linkedin": LinkedInOrganization,
     "mastodon": MastodonTimeline,
     "reddit": RedditSearch,

@@ -16,13 +16,15 @@ these by its status; a platform that says more in the body (a spent quota in a 4
 a 200) passes `Http.request` a `refusal` hook that reads it.
 
 Also here, for the connectors that need them: `NewestFirst` (one pass down a newest-first
-listing, resumable), `Tokens` (access tokens held in the worker's memory) and time helpers.
+listing, resumable), `DeadLetterMemory` (each unmappable entry filed once, however often it is
+listed), `Tokens` (access tokens held in the worker's memory) and time helpers.
 """
 
 from __future__ import annotations
 
 import email.utils
 import hashlib
+import json
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
@@ -32,12 +34,13 @@ from typing import Any, ClassVar, TypeVar
 
 import httpx
 
-from monitoring.payloads import Invalid
+from monitoring.payloads import Invalid, jsonb_safe
 
 Item = dict[str, Any]
 USER_AGENT = "Stormdesk/1.0 (social listening; +https://stormdesk.example)"
 TIMEOUT = httpx.Timeout(15.0, connect=5.0)
 MAX_MESSAGE = 500
+DEAD_KEEP = 500
 
 
 @dataclass
@@ -432,3 +435,53 @@ class NewestFirst:
         kept = [(t, k) for k, t in self.seen.items() if floor is None or t >= floor]
         kept.sort(reverse=True)
         return {k: t for t, k in kept[: self.keep]}
+
+
+# -- dead letters filed once ------------------------------------------------------------------
+
+
+class DeadLetterMemory:
+    """The unmappable entries a source has filed as dead letters already, so that one the
+    platform lists again (an overlap window, a walk that reads back from its start, a feed that
+    repeats entries for weeks) is filed once, not once per poll.
+
+    An entry is remembered by a digest (16 hex digits of SHA-256) of its JSON with sorted keys,
+    and of `where` it was listed when the connector names a place (a post's comments). The
+    cursor's `dead` keeps the newest `keep` digests, the oldest first; one seen again becomes
+    the newest, so an entry listed on every poll is never forgotten. The cursor is stored with
+    the page, in the transaction that files the page's dead letters: a poll that dies before
+    has filed nothing and remembers nothing.
+
+    Cursor: {"dead": [digest, ...]} beside the connector's own keys, only once there is one."""
+
+    def __init__(self, cursor: dict[str, Any], *, keep: int = DEAD_KEEP) -> None:
+        kept = cursor.get("dead")
+        self.kept: list[str] = [str(k) for k in kept] if isinstance(kept, list) else []
+        self.known = set(self.kept)
+        self.keep = keep
+
+    @staticmethod
+    def digest(entry: Any, where: str | None = None) -> str:
+        value = entry if where is None else [where, entry]
+        try:
+            text = json.dumps(value, sort_keys=True, default=repr)
+        except (TypeError, ValueError, RecursionError):
+            # keys of mixed types, or nesting too deep to write: the copy a dead letter keeps
+            text = json.dumps(jsonb_safe(value), sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    def first(self, entry: Any, where: str | None = None) -> bool:
+        """Whether `entry` (listed in `where`) was not filed before; it is remembered now,
+        as the newest either way."""
+        digest = self.digest(entry, where)
+        if digest in self.known:
+            self.kept.remove(digest)
+            self.kept.append(digest)
+            return False
+        self.known.add(digest)
+        self.kept.append(digest)
+        return True
+
+    def into(self, cursor: dict[str, Any]) -> dict[str, Any]:
+        """`cursor` with the memory as its `dead`; as it is while nothing was ever filed."""
+        return cursor | {"dead": self.kept[-self.keep :]} if self.kept else cursor

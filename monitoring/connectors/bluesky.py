@@ -21,6 +21,12 @@ base.NewestFirst over the posts' sort times, with OVERLAP, and the search `curso
 position of the next page. The pass also asks the server for no posts older than its floor
 (`since`, kept in `pass`).
 
+A listed post that cannot be a mention (not an object, no `uri`, a record that is not an
+object, neither a createdAt nor an indexedAt to read: no place in the newest-first walk) is an
+`Invalid` on the page with the reason, kept out of the walk, which goes on with the rest of the
+page. The overlap lists such a post again: the cursor's `dead` (base.DeadLetterMemory) has it
+filed once.
+
 Text: Bluesky clients shorten a link's text ("example.com/some-lo..."); the full URI is in the
 record's link facets (at UTF-8 byte offsets), and a link card in the post's external embed.
 The stored text has each link as its URI, then the card's title and URI.
@@ -39,6 +45,7 @@ from monitoring.connectors.base import (
     AuthFailed,
     Check,
     ConnectorError,
+    DeadLetterMemory,
     Http,
     Item,
     NewestFirst,
@@ -87,15 +94,34 @@ def _time(value: Any) -> datetime | None:
     return moment if moment.tzinfo is not None else None
 
 
-def sort_time(post: dict[str, Any]) -> float:
+def sort_time(post: dict[str, Any]) -> float | None:
     """When the post counts for sort=latest: the earlier of its createdAt and indexedAt (a
-    client may set createdAt in the future; the AppView sorts by that earlier time)."""
-    times = [
-        t
-        for t in (_time((post.get("record") or {}).get("createdAt")), _time(post.get("indexedAt")))
-        if t is not None
-    ]
-    return min(times).timestamp() if times else 0.0
+    client may set createdAt in the future; the AppView sorts by that earlier time); None when
+    it has neither."""
+    record = post.get("record")
+    created = _time(record.get("createdAt")) if isinstance(record, dict) else None
+    times = [t for t in (created, _time(post.get("indexedAt"))) if t is not None]
+    return min(times).timestamp() if times else None
+
+
+def _unmappable(post: Any) -> str:
+    """Why a listed post view cannot be a mention, in words; empty when it can."""
+    if not isinstance(post, dict) or not post.get("uri"):
+        # nor can it be told apart from the next
+        return "a Bluesky post view needs an object with a 'uri'"
+    if post.get("record") is not None and not isinstance(post["record"], dict):
+        return "a Bluesky post view whose record is not an object"
+    if sort_time(post) is None:
+        # no place in the newest-first walk: time 0 would end it as if the floor were reached
+        return "a Bluesky post view without its creation time (record.createdAt or indexedAt)"
+    return ""
+
+
+def _letter(post: Any) -> tuple[Any, str | None]:
+    """What an unmappable post is remembered by, and where (base.DeadLetterMemory): its uri
+    when it has one, since its counts change between listings."""
+    uri = post.get("uri") if isinstance(post, dict) else None
+    return (str(uri), "uri") if uri else (post, None)
 
 
 LINK = "app.bsky.richtext.facet#link"
@@ -301,9 +327,14 @@ class BlueskySearch(PullConnector):
             except ConnectorError:
                 return counts  # reach is worth a request, not the page
             body = http.json(response)
-            for profile in (body or {}).get("profiles") or []:
-                if isinstance(profile.get("followersCount"), int):
-                    counts[str(profile.get("did"))] = profile["followersCount"]
+            profiles = body.get("profiles") if isinstance(body, dict) else None
+            for profile in profiles if isinstance(profiles, list) else []:
+                # a profile that cannot be read costs its author's reach, not the page
+                if not isinstance(profile, dict):
+                    continue
+                count = profile.get("followersCount")
+                if isinstance(count, int) and not isinstance(count, bool):
+                    counts[str(profile.get("did"))] = count
         return counts
 
     def fetch(
@@ -328,15 +359,24 @@ class BlueskySearch(PullConnector):
         body = http.json(response)
         if not isinstance(body, dict) or not isinstance(body.get("posts"), list):
             raise ConnectorError("Bluesky answered with something that is not a search result.")
-        posts = [p for p in body["posts"] if isinstance(p, dict) and p.get("uri")]
-        # A post without a uri cannot be a mention, nor be told apart from the next: a dead
-        # letter with the reason, on the page with the others.
-        broken = [
-            Invalid(p, "a Bluesky post view needs an object with a 'uri'")
-            for p in body["posts"]
-            if not (isinstance(p, dict) and p.get("uri"))
+        letters = DeadLetterMemory(cursor)
+        timed: list[tuple[dict[str, Any], float]] = []
+        # A post that cannot be a mention is a dead letter with the reason, on the page with
+        # the others (once: the overlap lists it again), and stays out of the walk.
+        broken: list[Invalid] = []
+        for entry in body["posts"]:
+            problem = _unmappable(entry)
+            at = None if problem else sort_time(entry)
+            if at is not None:
+                timed.append((entry, at))
+            elif letters.first(*_letter(entry)):
+                broken.append(Invalid(entry, problem))
+        fresh = [
+            post
+            for post, _ in walk.fresh(timed, key=lambda pt: str(pt[0]["uri"]), at=lambda pt: pt[1])
         ]
-        fresh = walk.fresh(posts, key=lambda p: str(p["uri"]), at=sort_time)
+        # A page of dead letters only is still a page listed: the pass goes on below it.
+        walk.listed = walk.listed or bool(body["posts"])
         dids = sorted({str((p.get("author") or {}).get("did")) for p in fresh} - {"None", ""})
         followers = self._followers(http, credentials, dids) if dids else {}
         items: list[Item | Invalid] = [post_item(p, followers) for p in fresh]
@@ -344,9 +384,9 @@ class BlueskySearch(PullConnector):
         raws = [*fresh, *(b.value for b in broken)]
         page_cursor = body.get("cursor")
         if not walk.goes_on(page_cursor):
-            return Page(items=items, raws=raws, cursor=walk.cursor())
+            return Page(items=items, raws=raws, cursor=letters.into(walk.cursor()))
         next_page = {"cursor": page_cursor, "since": since}
-        return Page(items=items, raws=raws, cursor=walk.cursor(next_page), more=True)
+        return Page(items=items, raws=raws, cursor=letters.into(walk.cursor(next_page)), more=True)
 
     def check(self, *, settings: dict[str, Any], credentials: dict[str, Any], http: Http) -> Check:
         """Signing in proves the handle and app password; then a search of one post."""

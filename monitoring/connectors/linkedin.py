@@ -25,8 +25,8 @@ settings `since`, or LOOKBACK.
 A listed post or comment that cannot be read (not an object; a post without its URN, whose
 comments cannot be asked for; a comment without its URN or its creation time, which has no
 place against `t`) is an `Invalid` on the page with the reason, which the polling service files
-as a dead letter. Since every walk lists them again, the cursor's `dead` keeps digests of the
-newest DEAD_KEEP of them, and each is filed once.
+as a dead letter. Since every walk lists them again, the cursor's `dead` remembers them
+(base.DeadLetterMemory), and each is filed once.
 
 Limits: LinkedIn rate-limits per application and per member per day, reset at midnight UTC,
 and does not publish the numbers (the Developer Portal's Analytics tab shows them). A walk
@@ -43,8 +43,6 @@ and are not read.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -57,6 +55,7 @@ from monitoring.connectors.base import (
     AuthFailed,
     Check,
     ConnectorError,
+    DeadLetterMemory,
     Http,
     Item,
     Page,
@@ -78,7 +77,6 @@ MAX_POSTS = 50
 PAGE = 100
 POSTS_KEEP = 100
 SENT_KEEP = 1000
-DEAD_KEEP = 500
 LOOKBACK = timedelta(days=3)
 
 
@@ -201,29 +199,6 @@ def _unreadable_comment(element: Any, post: str) -> str:
     return ""
 
 
-class _Letters:
-    """Digests of the unreadable entries filed as dead letters already: the cursor's `dead`,
-    the newest DEAD_KEEP of them."""
-
-    def __init__(self, kept: Any) -> None:
-        self.kept = [str(k) for k in kept] if isinstance(kept, list) else []
-        self.known = set(self.kept)
-
-    def first(self, where: str, entry: Any) -> bool:
-        """Whether `entry`, listed in `where` (the posts, or a post's comments), is new here
-        (and now remembered)."""
-        text = json.dumps([where, entry], sort_keys=True, default=repr)
-        digest = hashlib.sha256(text.encode()).hexdigest()[:16]
-        if digest in self.known:
-            return False
-        self.known.add(digest)
-        self.kept.append(digest)
-        return True
-
-    def into(self, cursor: dict[str, Any]) -> dict[str, Any]:
-        return cursor | {"dead": self.kept[-DEAD_KEEP:]} if self.kept else cursor
-
-
 class LinkedInOrganization(PullConnector):
     name = "LinkedIn"
     platform = "linkedin"
@@ -289,7 +264,7 @@ class LinkedInOrganization(PullConnector):
         floor = int(cursor.get("floor") or self._floor(settings, utcnow()))
         posts: dict[str, Any] = dict(cursor.get("posts") or {})
         walk = dict(cursor.get("walk") or {})
-        letters = _Letters(cursor.get("dead"))
+        letters = DeadLetterMemory(cursor)
         if not walk.get("queue"):
             return self._start_walk(http, settings, credentials, floor, posts, letters)
 
@@ -321,7 +296,7 @@ class LinkedInOrganization(PullConnector):
         for element in elements:
             problem = _unreadable_comment(element, post)
             if problem:
-                if letters.first(post, element):
+                if letters.first(element, where=post):
                     items.append(Invalid(element, problem))
                     raws.append(element)
                 continue
@@ -362,7 +337,7 @@ class LinkedInOrganization(PullConnector):
         credentials: dict[str, Any],
         floor: int,
         posts: dict[str, Any],
-        letters: _Letters,
+        letters: DeadLetterMemory,
     ) -> Page:
         count = min(int(settings.get("recent_posts") or RECENT_POSTS), MAX_POSTS)
         body = self._posts(http, settings, credentials, count)
@@ -372,7 +347,7 @@ class LinkedInOrganization(PullConnector):
         for element in body.get("elements") or []:
             problem = _unreadable_post(element)
             if problem:
-                if letters.first("posts", element):
+                if letters.first(element, where="posts"):
                     items.append(Invalid(element, problem))
                     raws.append(element)
             elif element.get("lifecycleState") in (None, "PUBLISHED"):
@@ -392,7 +367,7 @@ class LinkedInOrganization(PullConnector):
 
     @staticmethod
     def _next_post(
-        floor: int, posts: dict[str, Any], walk: dict[str, Any], letters: _Letters
+        floor: int, posts: dict[str, Any], walk: dict[str, Any], letters: DeadLetterMemory
     ) -> Page:
         queue = list(walk["queue"][1:])
         cursor: dict[str, Any] = {"floor": floor, "posts": posts}

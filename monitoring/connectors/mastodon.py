@@ -21,16 +21,14 @@ A 429 carries `X-RateLimit-Reset` as an ISO time, which base.retry_after_seconds
 
 A listed entry that cannot be a mention (not an object, no id, an id that is not a number, so
 no place against `min_id`; content that is not text) is an `Invalid` on the page with the
-reason, which the polling service files as a dead letter. The cursor's `dead` keeps digests of
-the newest DEAD_KEEP of them, so one listed again (a search pass reads above `min_id` again,
-a server repeats a page) is filed once. Reblogs are left out.
+reason, which the polling service files as a dead letter. The cursor's `dead` remembers them
+(base.DeadLetterMemory), so one listed again (a search pass reads above `min_id` again, a
+server repeats a page) is filed once. Reblogs are left out.
 """
 
 from __future__ import annotations
 
-import hashlib
 import html
-import json
 import re
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
@@ -41,6 +39,7 @@ from monitoring.connectors.base import (
     AuthFailed,
     Check,
     ConnectorError,
+    DeadLetterMemory,
     Http,
     Item,
     Page,
@@ -50,7 +49,6 @@ from monitoring.connectors.base import (
 from monitoring.payloads import Invalid
 
 LIMIT = 40  # the most Mastodon gives in one page
-DEAD_KEEP = 500
 _BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)
 _PARAGRAPH = re.compile(r"</p>\s*<p[^>]*>", re.IGNORECASE)
 _TAGS = re.compile(r"<[^>]+>")
@@ -195,7 +193,7 @@ class MastodonTimeline(PullConnector):
             params["min_id"] = min_id
         path = f"/api/v1/timelines/tag/{quote(_hashtag(settings), safe='')}"
         response = self._get(http, settings, credentials, path, params)
-        letters = _Letters(cursor.get("dead"))
+        letters = DeadLetterMemory(cursor)
         statuses, items, raws = _read(_entries(http.json(response)), min_id, letters)
         # The rel="prev" link asks for what is newer than this page: its min_id is the cursor.
         prev = (response.links.get("prev") or {}).get("url") or ""
@@ -236,7 +234,7 @@ class MastodonTimeline(PullConnector):
         response = self._get(http, settings, credentials, "/api/v2/search", params)
         body = http.json(response)
         entries = _entries(body.get("statuses") if isinstance(body, dict) else None)
-        letters = _Letters(cursor.get("dead"))
+        letters = DeadLetterMemory(cursor)
         statuses, items, raws = _read(entries, min_id, letters)
         top = max(
             (str(i) for i in [pending.get("top"), *(s.get("id") for s in statuses)] if i),
@@ -307,11 +305,11 @@ def _unmappable(entry: Any) -> str:
 
 
 def _read(
-    entries: list[Any], min_id: str, letters: _Letters
+    entries: list[Any], min_id: str, letters: DeadLetterMemory
 ) -> tuple[list[dict[str, Any]], list[Item | Invalid], list[Any]]:
-    """The listed statuses newer than `min_id` (reblogs too: they move the cursor), and the
-    page's items with their raws in the order listed: a mention per status, an Invalid per
-    unmappable entry not filed before."""
+    """The listed statuses newer than `min_id`, and the page's items with their raws in the
+    order listed: a mention per status (a boost: the boosted status and the boost as a share of
+    it), an Invalid per unmappable entry not filed before."""
     statuses: list[dict[str, Any]] = []
     items: list[Item | Invalid] = []
     raws: list[Any] = []
@@ -325,30 +323,33 @@ def _read(
         if _id(entry["id"]) <= _id(min_id):
             continue  # handed over already: servers compare min_id by its second
         statuses.append(entry)
-        if entry.get("reblog"):
-            continue  # a reblog repeats the status it boosts: no mention of its own here
+        original = entry.get("reblog")
+        if isinstance(original, dict) and not _unmappable(original):
+            # A boost is a share of the status it boosts, which comes once as its own mention.
+            items.extend([status_item(original), boost_item(entry, original)])
+            raws.extend([original, entry])
+            continue
         items.append(status_item(entry))
         raws.append(entry)
     return statuses, items, raws
 
 
-class _Letters:
-    """Digests of the unmappable entries filed as dead letters already: the cursor's `dead`,
-    the newest DEAD_KEEP of them."""
-
-    def __init__(self, kept: Any) -> None:
-        self.kept = [str(k) for k in kept] if isinstance(kept, list) else []
-        self.known = set(self.kept)
-
-    def first(self, entry: Any) -> bool:
-        """Whether `entry` is new here (and now remembered)."""
-        text = json.dumps(entry, sort_keys=True, default=repr)
-        digest = hashlib.sha256(text.encode()).hexdigest()[:16]
-        if digest in self.known:
-            return False
-        self.known.add(digest)
-        self.kept.append(digest)
-        return True
-
-    def into(self, cursor: dict[str, Any]) -> dict[str, Any]:
-        return cursor | {"dead": self.kept[-DEAD_KEEP:]} if self.kept else cursor
+def boost_item(boost: dict[str, Any], original: dict[str, Any]) -> Item:
+    """A boost (reblog) as a share of the status it boosts: who boosted it and when, the
+    original's words, no counts of its own (a boost's counts are the original's)."""
+    item = status_item(original)
+    own = status_item(boost)
+    item.update(
+        {
+            "external_id": own["external_id"],
+            "posted_at": own["posted_at"],
+            "url": boost.get("uri") or own["url"],
+            "author": own["author"],
+            "repost_of": item["external_id"],
+            "thread_id": item["thread_id"] or item["external_id"],
+            "parent_id": "",
+        }
+    )
+    for count in ("likes", "shares", "comments"):
+        item.pop(count, None)
+    return item

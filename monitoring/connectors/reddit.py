@@ -22,12 +22,19 @@ counts; one never stored is kept marked, its title as its text): when the search
 and, since a post is often removed after it was handed over, when a recheck finds them. The
 cursor keeps the posts of the last RECHECK_WITHIN (`recent`, at most RECHECK_KEEP); at the end
 of a pass, every RECHECK_EVERY, `GET /api/info` reads the newest 100 of them again.
+
+A listed entry that cannot be a mention (not an object, not a post (t3), a post without its
+data or without its creation time, which has no place in the newest-first walk) is an
+`Invalid` on the page with the reason, kept out of the walk, which goes on with the rest of the
+page. Passes list such an entry again: the cursor's `dead` (base.DeadLetterMemory) has it filed
+once. A post without an id or name is filed once by the walk's own `seen`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import math
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
@@ -38,6 +45,7 @@ from monitoring.connectors.base import (
     AuthFailed,
     Check,
     ConnectorError,
+    DeadLetterMemory,
     Http,
     Item,
     NewestFirst,
@@ -115,11 +123,40 @@ def _crossposted_from(post: dict[str, Any]) -> str:
     return ""
 
 
-def _created(post: dict[str, Any]) -> float:
+def _created(post: dict[str, Any]) -> float | None:
+    """The post's created_utc in seconds since the epoch; None when it has none to read."""
+    value = post.get("created_utc")
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return None
     try:
-        return float(post.get("created_utc") or 0)
-    except (TypeError, ValueError):
-        return 0.0
+        moment = float(value)
+        datetime.fromtimestamp(moment, tz=UTC)
+    except (TypeError, ValueError, OverflowError, OSError):
+        return None
+    return moment if math.isfinite(moment) and moment > 0 else None
+
+
+def _unmappable(child: Any) -> str:
+    """Why a listing entry cannot be a mention, in words; empty when it can."""
+    if not isinstance(child, dict):
+        return "a Reddit listing entry must be an object"
+    if child.get("kind") != "t3":
+        # type=link lists posts (t3) only
+        return f"a Reddit listing entry of kind {str(child.get('kind'))[:20]!r}, not a post (t3)"
+    if not isinstance(child.get("data"), dict):
+        return "a Reddit post (t3) must have its data as an object"
+    if _created(child["data"]) is None:
+        # time 0 would end the pass there, as if the floor were reached
+        return "a Reddit post (t3) without its creation time (created_utc, in epoch seconds)"
+    return ""
+
+
+def _letter(child: Any) -> tuple[Any, str | None]:
+    """What an unmappable entry is remembered by, and where (base.DeadLetterMemory): its
+    fullname when it has one, since its score and comment count change between listings."""
+    data = child.get("data") if isinstance(child, dict) else None
+    name = _fullname(data) if isinstance(data, dict) else ""
+    return (name, "fullname") if name else (child, None)
 
 
 def post_item(post: dict[str, Any]) -> Item:
@@ -281,39 +318,38 @@ class RedditSearch(PullConnector):
         listing, response = self._search(
             http, settings, credentials, limit=LIMIT, after=walk.pending.get("after")
         )
-        # Items, or an Invalid for a post that cannot be one: dead-lettered with its reason,
-        # so the pass moves past it without losing it.
+        # Items, or an Invalid for an entry that cannot be one: dead-lettered with its reason
+        # (once), so the pass moves past it without losing it.
+        letters = DeadLetterMemory(cursor)
         items: list[Any] = []
         raws: list[Any] = []
-        posts = []
-        for child in listing.get("children") or []:
-            if not isinstance(child, dict):
-                items.append(Invalid(child, "a Reddit listing entry must be an object"))
-                raws.append(child)
-                continue
-            if child.get("kind") != "t3":
-                # type=link lists posts (t3) only; anything else is not a post to mention.
-                continue
-            if isinstance(child.get("data"), dict):
-                posts.append(child["data"])
-            else:
-                items.append(Invalid(child, "a Reddit post (t3) must have its data as an object"))
+        children = listing.get("children") or []
+        posts: list[tuple[dict[str, Any], float]] = []
+        for child in children:
+            problem = _unmappable(child)
+            created = None if problem else _created(child["data"])
+            if created is not None:
+                posts.append((child["data"], created))
+            elif letters.first(*_letter(child)):
+                items.append(Invalid(child, problem))
                 raws.append(child)
         # Handed over before and removed since: the stored mention is marked.
-        for post in posts:
+        for post, _ in posts:
             if _gone(post) and _fullname(post) and _name(post) in walk.seen:
                 items.append(post_item(post))
                 raws.append({"kind": "t3", "data": post})
         recent: dict[str, float] = dict(cursor.get("recent") or {})
-        for post in walk.fresh(posts, key=_name, at=_created):
+        for post, created in walk.fresh(posts, key=lambda pc: _name(pc[0]), at=lambda pc: pc[1]):
             raw = {"kind": "t3", "data": post}
             if not _fullname(post):
                 items.append(Invalid(raw, "a Reddit post without an id or name"))
             else:
                 items.append(post_item(post))
                 if not _gone(post):
-                    recent[_name(post)] = _created(post)
+                    recent[_name(post)] = created
             raws.append(raw)
+        # A page of dead letters only is still a page listed: the pass goes on below it.
+        walk.listed = walk.listed or bool(children)
         kept = {"rechecked": cursor.get("rechecked"), "recent": _newest(recent)}
         after = listing.get("after")
         if not walk.goes_on(after):
@@ -321,7 +357,7 @@ class RedditSearch(PullConnector):
             for post in gone:
                 items.append(post_item(post))
                 raws.append({"kind": "t3", "data": post})
-            return Page(items=items, raws=raws, cursor=walk.cursor() | _present(kept))
+            return Page(items=items, raws=raws, cursor=letters.into(walk.cursor() | _present(kept)))
         remaining = response.headers.get("x-ratelimit-remaining", "")
         try:
             spent = float(remaining) < 1
@@ -331,7 +367,7 @@ class RedditSearch(PullConnector):
         return Page(
             items=items,
             raws=raws,
-            cursor=walk.cursor({"after": after}) | _present(kept),
+            cursor=letters.into(walk.cursor({"after": after}) | _present(kept)),
             more=not spent,
         )
 

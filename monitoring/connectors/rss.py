@@ -8,7 +8,8 @@ An entry's author is its own (`author`, dc:creator); a feed's title names the fe
 wrote an entry ("Google Alert - acme" is no author), so an entry without one has none. Google
 Alerts links go through Google's redirect (https://www.google.com/url?...&url=<article>): the
 article's own URL is stored. An entry with neither an id nor a link is a dead letter (Invalid)
-with the reason, not dropped.
+with the reason, not dropped; the feed repeats it as it repeats the others, and the cursor's
+`dead` (base.DeadLetterMemory) has it filed once.
 """
 
 from __future__ import annotations
@@ -22,7 +23,14 @@ from urllib.parse import parse_qs, urlsplit
 
 import feedparser
 
-from monitoring.connectors.base import ConnectorError, Http, Item, Page, PullConnector
+from monitoring.connectors.base import (
+    ConnectorError,
+    DeadLetterMemory,
+    Http,
+    Item,
+    Page,
+    PullConnector,
+)
 from monitoring.payloads import Invalid
 
 SEEN_KEEP = 1000
@@ -88,6 +96,7 @@ class Rss(PullConnector):
             raise ConnectorError(f"{url} is not a readable RSS or Atom feed ({why}).")
         seen = list(cursor.get("seen", []))
         known = set(seen)
+        letters = DeadLetterMemory(cursor)
         language = (feed.feed.get("language") or "").split("-")[0].lower()
         items: list[Item | Invalid] = []
         raws: list[Any] = []
@@ -99,8 +108,9 @@ class Rss(PullConnector):
             }
             external_id = entry.get("id") or entry.get("link")
             if not external_id:
-                items.append(Invalid(raw, "a feed entry needs an id or a link"))
-                raws.append(raw)
+                if letters.first(raw):
+                    items.append(Invalid(raw, "a feed entry needs an id or a link"))
+                    raws.append(raw)
                 continue
             if external_id in known:
                 continue  # handed over already: feeds repeat entries for weeks
@@ -127,4 +137,4 @@ class Rss(PullConnector):
             "modified": response.headers.get("last-modified", ""),
             "seen": seen[-SEEN_KEEP:],
         }
-        return Page(items=items, raws=raws, cursor=next_cursor)
+        return Page(items=items, raws=raws, cursor=letters.into(next_cursor))

@@ -18,6 +18,11 @@ from being handed over twice. TikTok's data lags (LATE_DAYS): each window starts
 before the last one ended, so a video indexed late is still found. A window spans at most 30
 days (TikTok's limit); a source behind by more catches up window by window.
 
+A listed video that cannot be a mention (not an object, no id, no create_time) is an `Invalid`
+on the page with the reason. Windows overlap by LATE_DAYS and a restarted window is read
+again, so such a video is listed again: the cursor's `dead` (base.DeadLetterMemory) has it
+filed once.
+
 Limits: 1,000 requests and 100,000 records a day per research client, reset at 00:00 UTC,
 which is the window `budget` counts in. A walk every 30 minutes over about three days of a
 brand's videos costs one request per 100 of them. A spent limit is a RateLimited until 00:00
@@ -42,6 +47,7 @@ from monitoring.connectors.base import (
     AuthFailed,
     Check,
     ConnectorError,
+    DeadLetterMemory,
     Http,
     Item,
     Page,
@@ -299,22 +305,24 @@ class TikTokResearch(PullConnector):
         if walk:
             payload |= {"cursor": walk["cursor"], "search_id": walk["search_id"]}
         seen: dict[str, int] = dict(cursor.get("seen") or {})
+        letters = DeadLetterMemory(cursor)
         try:
             data = self._query(http, credentials, payload, walking=bool(walk))
         except _StaleSearch:
             logger.info("tiktok: search %s no longer valid, window restarted", walk["search_id"])
             restart = {"from": _day(start), "seen": seen}
-            return Page(items=[], raws=[], cursor=restart, more=True)
+            return Page(items=[], raws=[], cursor=letters.into(restart), more=True)
 
-        # Items, or an Invalid for a video that cannot be one: dead-lettered with its reason,
-        # so the cursor moves past it without losing it.
+        # Items, or an Invalid for a video that cannot be one: dead-lettered with its reason
+        # (once), so the cursor moves past it without losing it.
         items: list[Any] = []
         raws: list[Any] = []
         for video in data.get("videos") or []:
             problem = _unusable(video)
             if problem:
-                items.append(Invalid(video, problem))
-                raws.append(video)
+                if letters.first(*_letter(video)):
+                    items.append(Invalid(video, problem))
+                    raws.append(video)
                 continue
             video_id = _video_id(video)
             if video_id in seen:
@@ -333,7 +341,9 @@ class TikTokResearch(PullConnector):
             return Page(
                 items=items,
                 raws=raws,
-                cursor={"from": cursor.get("from"), "seen": _bounded(seen), "walk": walk},
+                cursor=letters.into(
+                    {"from": cursor.get("from"), "seen": _bounded(seen), "walk": walk}
+                ),
                 more=True,
             )
         next_from = max(start, end - timedelta(days=LATE_DAYS))
@@ -342,7 +352,7 @@ class TikTokResearch(PullConnector):
         return Page(
             items=items,
             raws=raws,
-            cursor={"from": _day(next_from), "seen": _bounded(seen)},
+            cursor=letters.into({"from": _day(next_from), "seen": _bounded(seen)}),
             more=end < today,  # catching up: the next window at once
         )
 
@@ -413,6 +423,13 @@ def _unusable(video: Any) -> str:
     except (KeyError, TypeError, ValueError, OverflowError, OSError):
         return "a TikTok video without a create_time in Unix seconds"
     return ""
+
+
+def _letter(video: Any) -> tuple[Any, str | None]:
+    """What an unusable video is remembered by, and where (base.DeadLetterMemory): its id when
+    it has one, since its counts change between listings."""
+    video_id = _video_id(video) if isinstance(video, dict) else ""
+    return (video_id, "video") if video_id else (video, None)
 
 
 def _bounded(seen: dict[str, int]) -> dict[str, int]:

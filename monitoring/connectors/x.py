@@ -21,6 +21,10 @@ so far. So:
 - a token X no longer accepts (they expire) continues the pass below its oldest stored post
   with `until_id`, and a `since_id` older than X's seven days (a source paused for a week) is
   dropped: X names the refused parameter in its 400, so neither leaves a source stuck.
+
+A listed post that cannot be a mention (not an object, no id) is an `Invalid` on the page with
+the reason. X rarely lists a post twice, but a pass continued with `until_id` or restarted
+without `since_id` does: the cursor's `dead` (base.DeadLetterMemory) has such a post filed once.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ import httpx
 from monitoring.connectors.base import (
     Check,
     ConnectorError,
+    DeadLetterMemory,
     Http,
     Item,
     Page,
@@ -264,6 +269,7 @@ class XRecentSearch(PullConnector):
     ) -> Page:
         since_id: str | None = cursor.get("since_id") or None
         pending: dict[str, Any] = dict(cursor.get("pass") or {})
+        letters = DeadLetterMemory(cursor)
         try:
             max_results = min(max(int(settings.get("max_results") or MAX_RESULTS), 10), 100)
         except (TypeError, ValueError):
@@ -286,7 +292,7 @@ class XRecentSearch(PullConnector):
                     raise
                 if "until_id" in refused:
                     # The rest of the pass is older than X keeps: nothing more to fetch.
-                    return Page(items=[], raws=[], cursor=_done(since_id, pending))
+                    return Page(items=[], raws=[], cursor=letters.into(_done(since_id, pending)))
                 if "since_id" in refused:
                     since_id = None
                 # Below the oldest post stored in this pass; without it, from the newest.
@@ -311,11 +317,11 @@ class XRecentSearch(PullConnector):
             for t in (body.get("includes") or {}).get("tweets") or []
             if isinstance(t, dict) and t.get("id")
         }
-        items, raws = _page_items(body.get("data") or [], users, expanded)
+        items, raws = _once(letters, *_page_items(body.get("data") or [], users, expanded))
         meta = body.get("meta") or {}
         token = meta.get("next_token")
         if not token:
-            return Page(items=items, raws=raws, cursor=_done(since_id, pending, meta))
+            return Page(items=items, raws=raws, cursor=letters.into(_done(since_id, pending, meta)))
         next_pass = {
             "next_token": token,
             "newest_id": pending.get("newest_id") or meta.get("newest_id"),
@@ -328,7 +334,7 @@ class XRecentSearch(PullConnector):
         return Page(
             items=items,
             raws=raws,
-            cursor={k: v for k, v in next_cursor.items() if v},
+            cursor=letters.into({k: v for k, v in next_cursor.items() if v}),
             more=not spent,
         )
 
@@ -391,6 +397,19 @@ def _page_items(
         items.append(retweet_item(tweet, user, original))
         raws.append(_raw(tweet, user, **({"tweets": [original]} if original else {})))
     return items, raws
+
+
+def _once(
+    letters: DeadLetterMemory, items: list[Any], raws: list[Any]
+) -> tuple[list[Any], list[Any]]:
+    """The page without the Invalids filed before (remembered by the post as X sent it, without
+    the expansions: its author's counts change between listings)."""
+    kept = [
+        (item, raw)
+        for item, raw in zip(items, raws, strict=True)
+        if not isinstance(item, Invalid) or letters.first(raw.get("data"), "post")
+    ]
+    return [item for item, _ in kept], [raw for _, raw in kept]
 
 
 def _done(

@@ -36,8 +36,11 @@ source's walk an hour (2,400 units; a search walk starts at most every SEARCH_EV
 next pages follow at once). More search sources on one key need a quota increase from Google.
 A spent quota (quotaExceeded) is a RateLimited until the reset, not an auth failure.
 
-An entry that cannot be mapped (no top-level comment, id or time) is an Invalid on the page: a
-dead letter with the reason, never dropped in silence.
+An entry that cannot be mapped (a thread without a top-level comment with its id and time, a
+reply without its id or time, embedded in its thread or listed by comments.list, a search result
+without its id.videoId or time) is an Invalid on the page: a dead letter with the reason, never
+dropped in silence. Every walk reads back to `since` - OVERLAP and lists such an entry again:
+the cursor's `dead` (base.DeadLetterMemory) has it filed once.
 
 What the API does not give: a reply posted to an old thread that YouTube lists on no page the
 walk reads, or whose reply count we never noted, is not found; the comments of videos with
@@ -63,6 +66,7 @@ from monitoring.connectors.base import (
     AuthFailed,
     Check,
     ConnectorError,
+    DeadLetterMemory,
     Http,
     Item,
     Page,
@@ -194,6 +198,42 @@ def _text(snippet: dict[str, Any]) -> str:
     return str(snippet.get("textOriginal") or snippet.get("textDisplay") or "")
 
 
+def _obj(value: Any) -> dict[str, Any]:
+    """A part of an entry that should be an object, or an empty one."""
+    return value if isinstance(value, dict) else {}
+
+
+def _id(value: Any) -> str:
+    """A thread's or comment's id: a string in the API; empty when it is not one."""
+    return value if isinstance(value, str) and value.strip() else ""
+
+
+def _channel(snippet: dict[str, Any]) -> str:
+    """The commenter's channel id: authorChannelId is an object ({"value": "UC..."}); one given
+    as the id itself is read as that."""
+    given = snippet.get("authorChannelId")
+    value = given.get("value") if isinstance(given, dict) else given
+    return value if isinstance(value, str) else ""
+
+
+def _letter(entry: Any, where: str, *, reply: bool = False) -> tuple[Any, str]:
+    """What an unmappable entry is remembered by, and where (base.DeadLetterMemory): its id when
+    it has one, since its counts change between listings; a reply is the same whether its
+    thread embeds it or comments.list lists it (without its videoId and channelId)."""
+    if not isinstance(entry, dict):
+        return entry, where
+    if _id(entry.get("id")):
+        return entry["id"], where
+    video = _obj(entry.get("id")).get("videoId")
+    if isinstance(video, str) and video:
+        return video, where
+    snippet = entry.get("snippet")
+    if reply and isinstance(snippet, dict):
+        snippet = {k: v for k, v in snippet.items() if k not in ("videoId", "channelId")}
+        return entry | {"snippet": snippet}, where
+    return entry, where
+
+
 class YouTubeComments(PullConnector):
     name = "YouTube"
     platform = "youtube"
@@ -270,6 +310,21 @@ class YouTubeComments(PullConnector):
         cursor: dict[str, Any],
         http: Http,
     ) -> Page:
+        letters = DeadLetterMemory(cursor)
+        page = self._walk(settings, credentials, cursor, http, letters)
+        page.cursor = letters.into(page.cursor)
+        return page
+
+    def _walk(
+        self,
+        settings: dict[str, Any],
+        credentials: dict[str, Any],
+        cursor: dict[str, Any],
+        http: Http,
+        letters: DeadLetterMemory,
+    ) -> Page:
+        """One page of the walk (see the module docstring); unmappable entries not filed
+        before are on it, and remembered in `letters`."""
         now = utcnow()
         targets = self._targets(settings)
         if not targets:
@@ -309,6 +364,7 @@ class YouTubeComments(PullConnector):
                 seen=seen,
                 floor=floor,
                 overlap=overlap,
+                letters=letters,
             )
 
         try:
@@ -359,18 +415,22 @@ class YouTubeComments(PullConnector):
         top = _when(walk["top"]) if walk.get("top") else None
         counts: dict[str, int] = dict(state.get("counts") or {})
         expand: list[dict[str, Any]] = []
-        newer = False
+        newer = placed = False
         # order=time (and search's order=date) is only roughly newest first: a pinned or
         # late-approved thread heads a page, newer ones follow older ones. So the whole page is
         # read, and only a page with nothing at or after the floor ends the walk.
-        for entry in body.get("items") or []:
+        listed = body.get("items") or []
+        for entry in listed:
             mapped = self._search_item(entry) if search else self._thread_items(entry)
             if isinstance(mapped, Invalid):
-                items.append(mapped)
-                raws.append(entry)
+                if letters.first(*_letter(entry, "search result" if search else "thread")):
+                    items.append(mapped)
+                    raws.append(entry)
                 continue
-            posted = _when(mapped[0][0]["posted_at"])
-            fresh = [(i, r) for i, r in mapped if _when(i["posted_at"]) >= floor]
+            placed = True
+            found, broken = mapped
+            posted = _when(found[0][0]["posted_at"])
+            fresh = [(i, r) for i, r in found if _when(i["posted_at"]) >= floor]
             if posted >= floor:
                 top = posted if top is None or posted > top else top
             newer = newer or bool(fresh)
@@ -380,12 +440,19 @@ class YouTubeComments(PullConnector):
                 seen[item["external_id"]] = item["posted_at"]
                 items.append(item)
                 raws.append(raw)
+            # A reply with no time to place it by: filed whatever the floor, once.
+            where = f"reply of {found[0][0]['external_id']}"
+            for reply in broken:
+                if letters.first(*_letter(reply.value, where, reply=True)):
+                    items.append(reply)
+                    raws.append(reply.value)
             if not search:
                 more_replies = self._more_replies(entry, counts, bool(fresh))
                 if more_replies:
                     expand.append(more_replies)
 
-        token = body.get("nextPageToken") if newer else None
+        # A page of dead letters only has no time to end the walk by: the walk goes on.
+        token = body.get("nextPageToken") if newer or (listed and not placed) else None
         return self._after(
             items=items,
             raws=raws,
@@ -449,11 +516,11 @@ class YouTubeComments(PullConnector):
         """The replies of `thread` to read with comments.list, when YouTube embedded only some
         (at most five) and the thread has something new: a comment at or after the floor, or
         more replies than when its replies were last read in full (`counts`, by thread)."""
-        snippet = thread.get("snippet") or {}
-        first = snippet.get("topLevelComment") or {}
-        thread_id = str(first.get("id") or thread.get("id") or "")
+        snippet = _obj(thread.get("snippet"))
+        first = _obj(snippet.get("topLevelComment"))
+        thread_id = _id(first.get("id")) or _id(thread.get("id"))
         total = int(snippet.get("totalReplyCount") or 0)
-        embedded = len((thread.get("replies") or {}).get("comments") or [])
+        embedded = len(_obj(thread.get("replies")).get("comments") or [])
         if not thread_id or total == counts.get(thread_id):
             return None
         if not fresh and thread_id not in counts:
@@ -462,7 +529,7 @@ class YouTubeComments(PullConnector):
             counts.pop(thread_id, None)  # set anew: the newest are kept
             counts[thread_id] = total  # all its replies are on the page
             return None
-        video = str(snippet.get("videoId") or (first.get("snippet") or {}).get("videoId") or "")
+        video = str(snippet.get("videoId") or _obj(first.get("snippet")).get("videoId") or "")
         return {"thread": thread_id, "video": video, "count": total}
 
     def _replies(
@@ -477,10 +544,12 @@ class YouTubeComments(PullConnector):
         seen: dict[str, str],
         floor: datetime,
         overlap: timedelta,
+        letters: DeadLetterMemory,
     ) -> Page:
         """One page of the replies of the first thread in the walk's `expand` (comments.list
         with parentId, 1 quota unit: one request per fetch, so the polling service's budget
-        counts it), the replies at or after the floor handed over."""
+        counts it), the replies at or after the floor handed over, and those that cannot be
+        mapped not filed before."""
         expand: list[dict[str, Any]] = [dict(e) for e in walk["expand"]]
         current = expand[0]
         counts: dict[str, int] = dict(state.get("counts") or {})
@@ -512,8 +581,9 @@ class YouTubeComments(PullConnector):
             for reply in body.get("items") or []:
                 mapped = self._reply_item(reply, current)
                 if isinstance(mapped, Invalid):
-                    items.append(mapped)
-                    raws.append(reply)
+                    if letters.first(*_letter(reply, f"reply of {current['thread']}", reply=True)):
+                        items.append(mapped)
+                        raws.append(reply)
                     continue
                 if _when(mapped["posted_at"]) < floor or mapped["external_id"] in seen:
                     continue  # handed over by an earlier walk, or just now with the thread
@@ -555,8 +625,8 @@ class YouTubeComments(PullConnector):
 
     @staticmethod
     def _comment(comment: dict[str, Any], *, video: str = "", replies: int | None = None) -> Item:
-        snippet = comment.get("snippet") or {}
-        channel = (snippet.get("authorChannelId") or {}).get("value")
+        snippet = _obj(comment.get("snippet"))
+        channel = _channel(snippet)
         name = str(snippet.get("authorDisplayName") or "")
         # comments.list leaves videoId out of a reply's snippet: the thread's video then
         video = str(snippet.get("videoId") or video)
@@ -575,18 +645,18 @@ class YouTubeComments(PullConnector):
             item["comments"] = replies
         return item
 
-    def _thread_items(self, thread: Any) -> list[tuple[Item, Any]] | Invalid:
-        """The top-level comment first, then the replies YouTube embedded; an Invalid when the
-        thread has no top-level comment with an id and a time. A reply without them is left
-        out here: the thread is still a mention, and the reply is not one to store."""
+    def _thread_items(self, thread: Any) -> tuple[list[tuple[Item, Any]], list[Invalid]] | Invalid:
+        """The top-level comment first, then the replies YouTube embedded, and an Invalid for
+        each embedded reply without its id or time (the thread is still a mention); an Invalid
+        when the thread has no top-level comment with an id and a time."""
         if not isinstance(thread, dict):
             return Invalid(thread, "a YouTube comment thread must be an object")
-        snippet = thread.get("snippet") or {}
+        snippet = _obj(thread.get("snippet"))
         top = snippet.get("topLevelComment")
         if (
             not isinstance(top, dict)
-            or not top.get("id")
-            or not _readable_time((top.get("snippet") or {}).get("publishedAt"))
+            or not _id(top.get("id"))
+            or not _readable_time(_obj(top.get("snippet")).get("publishedAt"))
         ):
             return Invalid(
                 thread,
@@ -597,19 +667,23 @@ class YouTubeComments(PullConnector):
         mapped: list[tuple[Item, Any]] = [
             (first, {k: v for k, v in thread.items() if k != "replies"})
         ]
-        for reply in (thread.get("replies") or {}).get("comments") or []:
+        broken: list[Invalid] = []
+        replies = _obj(thread.get("replies")).get("comments")
+        for reply in replies if isinstance(replies, list) else []:
             item = self._reply_item(reply, {"thread": first["external_id"], "video": video})
-            if not isinstance(item, Invalid):
+            if isinstance(item, Invalid):
+                broken.append(item)
+            else:
                 mapped.append((item, reply))
-        return mapped
+        return mapped, broken
 
     def _reply_item(self, reply: Any, thread: dict[str, Any]) -> Item | Invalid:
         """A reply (embedded in a thread, or of comments.list) of `thread` ({"thread": the
         top-level comment's id, "video"})."""
         if (
             not isinstance(reply, dict)
-            or not reply.get("id")
-            or not _readable_time((reply.get("snippet") or {}).get("publishedAt"))
+            or not _id(reply.get("id"))
+            or not _readable_time(_obj(reply.get("snippet")).get("publishedAt"))
         ):
             return Invalid(reply, "a YouTube reply needs an id and publishedAt")
         item = self._comment(reply, video=str(thread.get("video") or ""))
@@ -617,12 +691,18 @@ class YouTubeComments(PullConnector):
         return item
 
     @staticmethod
-    def _search_item(result: Any) -> list[tuple[Item, Any]] | Invalid:
+    def _search_item(result: Any) -> tuple[list[tuple[Item, Any]], list[Invalid]] | Invalid:
         if not isinstance(result, dict):
             return Invalid(result, "a YouTube search result must be an object")
-        video = (result.get("id") or {}).get("videoId")
-        snippet = result.get("snippet") or {}
-        if not video or not _readable_time(snippet.get("publishedAt")):
+        # A search result's id is an object ({"kind", "videoId"}), unlike a comment's: a bare
+        # string does not say what it is the id of.
+        video = _obj(result.get("id")).get("videoId")
+        snippet = _obj(result.get("snippet"))
+        if (
+            not isinstance(video, str)
+            or not video
+            or not _readable_time(snippet.get("publishedAt"))
+        ):
             return Invalid(result, "a YouTube search result needs an id.videoId and publishedAt")
         title = html.unescape(str(snippet.get("title") or "")).strip()
         description = html.unescape(str(snippet.get("description") or "")).strip()
@@ -638,7 +718,7 @@ class YouTubeComments(PullConnector):
             },
             "thread_id": str(video),
         }
-        return [(item, result)]
+        return [(item, result)], []
 
     # -- test connection --------------------------------------------------------------------
 

@@ -16,6 +16,7 @@ from agency.services import audit_record
 from clients import tenancy
 from monitoring.exceptions import AlertError, AlertInputError
 from monitoring.models import Alert, AlertStatus
+from monitoring.services.status import brand_status_refresh_on_commit
 
 if TYPE_CHECKING:
     from agency.models import User
@@ -48,6 +49,7 @@ def alert_acknowledge(*, client: Client, alert: Alert, acting_user: User | None)
     audit_record(
         verb="alert.acknowledged", acting_user=acting_user, client_slug=client.slug, alert=alert.pk
     )
+    brand_status_refresh_on_commit(client=client)
     return alert
 
 
@@ -82,6 +84,7 @@ def _close(
     audit_record(
         verb=verb, acting_user=acting_user, client_slug=client.slug, alert=alert.pk, note=note
     )
+    brand_status_refresh_on_commit(client=client)
     return alert
 
 

@@ -417,7 +417,7 @@ WITH v AS (
            v.deleted AND m.deleted_at IS NULL AS deleting,
            NOT v.deleted AND v.edited_at IS NOT NULL
                AND v.edited_at > coalesce(m.edited_at, '-infinity'::timestamptz) AS editing,
-           NOT v.deleted AND m.text = '' AND m.url = '' AND v.text <> '' AS filling
+           NOT v.deleted AND m.text = '' AND v.text <> '' AS filling
     FROM monitoring_mention m JOIN v ON m.external_id = v.external_id
     WHERE m.source_id = %(source_id)s
 )

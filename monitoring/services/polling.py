@@ -45,6 +45,7 @@ from monitoring.exceptions import SourceError
 from monitoring.models import Channel, Source
 from monitoring.services.ingestion import mentions_ingest, source_record_error
 from monitoring.services.sources import source_credentials
+from monitoring.services.status import brand_status_refresh_on_commit
 
 if TYPE_CHECKING:
     from clients.models import Client
@@ -93,7 +94,7 @@ def sources_due(*, client: Client, now: datetime | None = None) -> list[int]:
     )
 
 
-def _budget_take(connector: PullConnector, now: float) -> float | None:
+def budget_take(connector: PullConnector, now: float) -> float | None:
     """Count one request against the platform's budget; None if allowed, else the seconds
     until the window that has room. Keyed by platform in the brand's cache."""
     limit, window = connector.budget
@@ -125,9 +126,12 @@ def source_poll(
         result.skipped = "another poll of this source is running"
         return result
     try:
-        return _poll(client, source_id, http, max_pages, result)
+        result = _poll(client, source_id, http, max_pages, result)
     finally:
         cache.delete(lock)
+    if result.error:  # the desk shows a failing source at once (recoveries: at the next tick)
+        brand_status_refresh_on_commit(client=client)
+    return result
 
 
 def _poll(
@@ -147,7 +151,7 @@ def _poll(
     http = http or _http_for(connector)
     try:
         while result.pages < max_pages:
-            wait = _budget_take(connector, time.time())
+            wait = budget_take(connector, time.time())
             if wait is not None:
                 result.skipped = f"{connector.name} budget for this window is spent"
                 _schedule(source, timezone.now() + timedelta(seconds=wait))

@@ -19,6 +19,7 @@ from django.utils import timezone
 from clients import tenancy
 from monitoring.models import Mention
 from monitoring.services.detection import mentions_enrich, waves_detect
+from monitoring.services.status import brand_status_refresh_on_commit
 from monitoring.textsearch import document_sql
 
 if TYPE_CHECKING:
@@ -55,6 +56,7 @@ def mentions_process(
                 )
             Mention.objects.filter(pk__in=claimed).update(processed_at=timezone.now())
             waves_detect(client=client, now=now)
+            brand_status_refresh_on_commit(client=client)
     return len(claimed)
 
 

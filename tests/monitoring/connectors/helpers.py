@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -36,9 +37,15 @@ class Recordings:
         return json.loads((self.folder / name).read_text())
 
     def response(self, name: str, **values: Any) -> Response:
-        """A recorded response; its header values may name `values` ("{reset}")."""
+        """A recorded response; its header values may name `values` ("{reset}"). Only those
+        placeholders are filled in: any other braces (the JSON of Meta's usage headers) stay as
+        recorded."""
         saved = self.body(name)
-        headers = {k: v.format(**values) for k, v in saved["headers"].items()}
+
+        def filled(value: str) -> str:
+            return re.sub(r"\{(\w+)\}", lambda m: str(values.get(m[1], m[0])), value)
+
+        headers = {k: filled(v) for k, v in saved["headers"].items()}
         return Response(json.dumps(saved["body"]), status=saved["status"], headers=headers)
 
 

@@ -2,8 +2,9 @@
 signed-in session kept between polls (never in the cursor), a pass paged down with the search
 cursor then only what is new (late-indexed posts included, nothing twice), authors' follower
 counts from getProfiles, a restart and a 429 mid-pass resumed with no gap and no duplicate, an
-expired session renewed, refused passwords and anonymous searches, test connection, and the
-other brand kept apart."""
+expired session renewed, refused passwords and anonymous searches, posts that cannot be placed
+in the pass dead-lettered once while the pass goes on, test connection, and the other brand
+kept apart."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from django.utils import timezone
 from clients import tenancy
 from monitoring.connectors import bluesky
 from monitoring.connectors.bluesky import BlueskySearch
-from monitoring.models import Mention
+from monitoring.models import DeadLetter, Mention
 from monitoring.services.polling import source_test_connection
 from tests.monitoring.connectors.helpers import (
     Recordings,
@@ -354,3 +355,75 @@ def test_hosts():
     )
     local = BlueskySearch("http://localhost:8080/")
     assert (local.base_url, local.pds_url) == ("http://localhost:8080", "http://localhost:8080")
+
+
+def dead_letters(client) -> list[DeadLetter]:  # type: ignore[no-untyped-def]
+    with tenancy.tenant_context(client):
+        return list(DeadLetter.objects.order_by("pk"))
+
+
+def test_posts_without_a_time_or_a_record_are_dead_letters_once_and_the_pass_goes_on(world, api):
+    """After the first pass, a post whose createdAt cannot be read and which has no indexedAt
+    used to count as time 0, older than the floor: the pass stopped there, and the posts after
+    it were never handed over. It is a dead letter now, as is a post whose record is not an
+    object, and the pass goes on; a profile that is not an object costs nothing but itself.
+    The next pass lists both again (the overlap) and files nothing twice."""
+    expect_session(api)
+    serve_first_pass(api)
+    api.expect_ordered_request(SEARCH, query_string=search(cursor="3")).respond_with_json(
+        body("search-page2.json")
+    )
+    expect_profiles(api, [GONE, SANNE], "profiles-page2.json")
+    api.expect_ordered_request(
+        SEARCH, query_string=search(since="2026-03-10T18:50:00Z"), headers=bearer()
+    ).respond_with_json(body("search-later-unreadable.json"))
+    expect_profiles(api, [ALPHA, MARIEKE, SANNE], "profiles-later-unreadable.json")
+    # the pass after: the newest post less the overlap, the same listing
+    api.expect_ordered_request(
+        SEARCH, query_string=search(since="2026-03-10T19:01:29Z"), headers=bearer()
+    ).respond_with_json(body("search-later-unreadable.json"))
+    source = bluesky_source(world.alpha)
+    assert poll(world.alpha, source).accepted == 5
+
+    second = poll(world.alpha, source)
+    assert (second.pages, second.accepted, second.duplicates, second.rejected, second.error) == (
+        1,
+        3,
+        0,
+        2,
+        "",
+    )
+    assert stored(world.alpha) == PAGE1 | PAGE2 | LATER
+    with tenancy.tenant_context(world.alpha):
+        newest = Mention.objects.select_related("author").get(
+            external_id=f"at://{ALPHA}/app.bsky.feed.post/3lk2yhbuobc2s"
+        )
+    assert newest.author.followers == 15200
+    listed = body("search-later-unreadable.json")["posts"]
+    letters = dead_letters(world.alpha)
+    assert [(d.payload, d.errors) for d in letters] == [
+        (
+            listed[1],
+            [
+                {
+                    "field": "item",
+                    "message": "a Bluesky post view without its creation time (record.createdAt "
+                    "or indexedAt)",
+                }
+            ],
+        ),
+        (
+            listed[3],
+            [{"field": "item", "message": "a Bluesky post view whose record is not an object"}],
+        ),
+    ]
+    cursor = reload(world.alpha, source).poll_cursor
+    assert cursor["mark"] == pytest.approx(1773169590.0) and "pass" not in cursor
+    assert len(cursor["dead"]) == 2
+
+    third = poll(world.alpha, source)
+    assert (third.pages, third.accepted, third.duplicates, third.rejected) == (1, 0, 0, 0)
+    assert [d.pk for d in dead_letters(world.alpha)] == [d.pk for d in letters]
+    assert reload(world.alpha, source).poll_cursor == cursor
+    api.check_assertions()
+    assert dead_letters(world.bravo) == [] and stored(world.bravo) == set()

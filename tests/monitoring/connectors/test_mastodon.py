@@ -293,6 +293,33 @@ def test_a_handle_keeps_the_servers_port():
     assert mastodon.status_item(remote)["author"]["handle"] == "anna@toot.bakkers.example:8443"
 
 
+def test_a_boost_is_a_share_of_the_status_it_boosts_which_comes_once():
+    original = body("tag-newest.json")["body"][0]
+    booster = original["account"] | {"acct": "kees@toot.bakkers.example", "followers_count": 9100}
+    boost = {
+        "id": str(int(original["id"]) + 5),
+        "created_at": "2026-03-10T19:30:00.000Z",
+        "content": "",
+        "url": None,
+        "uri": "https://toot.bakkers.example/users/kees/statuses/1/activity",
+        "account": booster,
+        "reblog": original,
+        "favourites_count": 0,
+        "reblogs_count": 0,
+        "replies_count": 0,
+    }
+    statuses, items, raws = mastodon._read([boost], "1", mastodon.DeadLetterMemory({}))
+    assert statuses == [boost] and raws == [original, boost]
+    first, share = items
+    assert first == mastodon.status_item(original)  # the boosted status, with its counts
+    assert isinstance(share, dict)
+    assert share["repost_of"] == original["id"] and share["external_id"] == boost["id"]
+    assert share["author"]["handle"] == "kees@toot.bakkers.example"
+    assert share["text"] == first["text"] and share["posted_at"] == boost["created_at"]
+    assert share["url"] == boost["uri"]
+    assert not {"likes", "shares", "comments"} & set(share)  # a boost's counts are the original's
+
+
 S10, S11 = "116206495662080007", "116206486290432003"
 
 

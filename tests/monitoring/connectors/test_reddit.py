@@ -2,7 +2,8 @@
 served locally: an app-only token kept between polls (never in the cursor), a pass paged down
 with `after` then only what is new (late-indexed posts included, nothing twice), a restart and a
 429 mid-pass resumed with no gap and no duplicate, expired and refused credentials, a platform
-error in Reddit's words, test connection, and the other brand kept apart."""
+error in Reddit's words, entries that cannot be placed in the pass dead-lettered once while the
+pass goes on, test connection, and the other brand kept apart."""
 
 from __future__ import annotations
 
@@ -408,3 +409,58 @@ def test_a_post_removed_after_it_was_stored_is_marked_deleted_by_the_recheck(wor
     with tenancy.tenant_context(world.bravo):
         assert not Mention.objects.exists()
     api.check_assertions()
+
+
+def dead_letters(client) -> list[DeadLetter]:  # type: ignore[no-untyped-def]
+    with tenancy.tenant_context(client):
+        return list(DeadLetter.objects.order_by("pk"))
+
+
+def test_entries_that_cannot_be_placed_are_dead_letters_once_and_the_pass_goes_on(world, api):
+    """After the first pass, a post without created_utc used to count as time 0, older than
+    the floor: the pass stopped there and the posts after it were never handed over; an entry
+    that is not a post (t3) was left out in silence. Each is a dead letter now, with a bare
+    fullname and a post without its data, and the pass goes on. The next pass lists them all
+    again and files nothing twice."""
+    expect_token(api)
+    api.expect_ordered_request(SEARCH, query_string=search()).respond_with_json(
+        body("search-page1.json")
+    )
+    api.expect_ordered_request(SEARCH, query_string=search(after="t3_1j8q5ef")).respond_with_json(
+        body("search-page2.json")
+    )
+    for _pass in range(2):
+        api.expect_ordered_request(SEARCH, query_string=search()).respond_with_json(
+            body("search-later-unreadable.json")
+        )
+    source = reddit_source(world.alpha)
+    assert poll(world.alpha, source).accepted == 5
+
+    second = poll(world.alpha, source)
+    assert (second.pages, second.accepted, second.duplicates, second.rejected, second.error) == (
+        1,
+        3,
+        0,
+        4,
+        "",
+    )
+    assert stored(world.alpha) == PAGE1 | PAGE2 | LATER
+    listed = body("search-later-unreadable.json")["data"]["children"]
+    letters = dead_letters(world.alpha)
+    assert [(d.payload, d.errors[0]["message"]) for d in letters] == [
+        (listed[1], "a Reddit post (t3) without its creation time (created_utc, in epoch seconds)"),
+        (listed[2], "a Reddit listing entry of kind 't1', not a post (t3)"),
+        (listed[3], "a Reddit listing entry must be an object"),
+        (listed[4], "a Reddit post (t3) must have its data as an object"),
+    ]
+    assert {(d.source_id, d.channel, d.status) for d in letters} == {(source.pk, "poll", "open")}
+    cursor = reload(world.alpha, source).poll_cursor
+    assert cursor["mark"] == 1773170400.0 and "pass" not in cursor
+    assert len(cursor["dead"]) == 4
+
+    third = poll(world.alpha, source)
+    assert (third.pages, third.accepted, third.duplicates, third.rejected) == (1, 0, 0, 0)
+    assert [d.pk for d in dead_letters(world.alpha)] == [d.pk for d in letters]
+    assert reload(world.alpha, source).poll_cursor == cursor
+    api.check_assertions()
+    assert dead_letters(world.bravo) == [] and stored(world.bravo) == set()

@@ -1,7 +1,8 @@
 """TikTok: the real polling service against recorded Research API responses served locally:
 a client token, a keyword query page by page, a walk resumed after a restart, a spent daily
-limit or an expired search with no gap and no duplicate, tokens expiring and refused, test
-connection, and the other brand kept apart. The clock is fixed: TikTok queries by day."""
+limit or an expired search with no gap and no duplicate, tokens expiring and refused, unusable
+videos dead-lettered once over overlapping windows, test connection, and the other brand kept
+apart. The clock is fixed: TikTok queries by day."""
 
 from __future__ import annotations
 
@@ -297,3 +298,38 @@ def test_an_empty_answer_moves_the_window_and_brands_stay_apart(world, api):
     assert (result.pages, result.accepted, result.error) == (1, 0, "")
     assert reload(world.bravo, bravo).poll_cursor == {"from": "20260302", "seen": {}}
     assert stored(world.bravo) == set() and stored(world.alpha) == set()
+
+
+def dead_letters(client) -> list[DeadLetter]:  # type: ignore[no-untyped-def]
+    with tenancy.tenant_context(client):
+        return list(DeadLetter.objects.order_by("pk"))
+
+
+def test_unusable_videos_are_dead_letters_once_over_overlapping_windows(world, api):
+    """A video without its create_time and an id where a video should be: each a dead letter
+    with the reason, the videos around them stored. The next window starts two days back
+    (TikTok lags), lists them again and files nothing twice."""
+    expect_token(api)
+    expect_query(api, query(), "videos-unusable.json")
+    expect_token(api)
+    expect_query(api, query(start="20260302"), "videos-unusable.json")
+    source = research_source(world.alpha)
+
+    first = poll(world.alpha, source)
+    assert (first.pages, first.accepted, first.rejected, first.error) == (1, 2, 2, "")
+    assert stored(world.alpha) == {"7342000000000000001", "7342000000000000003"}
+    listed = body("videos-unusable.json")["data"]["videos"]
+    letters = dead_letters(world.alpha)
+    assert [(d.payload, d.errors[0]["message"]) for d in letters] == [
+        (listed[1], "a TikTok video without a create_time in Unix seconds"),
+        (listed[2], "a TikTok video must be an object, not str"),
+    ]
+    cursor = reload(world.alpha, source).poll_cursor
+    assert cursor["from"] == "20260302"
+
+    second = poll(world.alpha, source)
+    assert (second.pages, second.accepted, second.duplicates, second.rejected) == (1, 0, 0, 0)
+    assert [d.pk for d in dead_letters(world.alpha)] == [d.pk for d in letters]
+    assert reload(world.alpha, source).poll_cursor == cursor and len(cursor["dead"]) == 2
+    api.check_assertions()
+    assert dead_letters(world.bravo) == [] and stored(world.bravo) == set()

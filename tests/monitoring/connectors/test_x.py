@@ -1,8 +1,9 @@
 """X recent search: the real polling service against recorded X API v2 responses served
 locally: a pass paged down with next_token then only what is newer (since_id), a restart and a
 429 mid-pass resumed with no gap and no duplicate, an expired token or a stale since_id that
-does not leave the source stuck, refused tokens and queries in X's words, test connection, and
-the other brand kept apart."""
+does not leave the source stuck, posts that cannot be mentions dead-lettered once when a pass
+lists them again, refused tokens and queries in X's words, test connection, and the other brand
+kept apart."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from django.utils import timezone
 
 from clients import tenancy
 from monitoring.connectors.x import XRecentSearch, search_query, tweet_item
-from monitoring.models import Mention, Source
+from monitoring.models import DeadLetter, Mention, Source
 from monitoring.services.polling import source_test_connection
 from tests.monitoring.connectors.helpers import (
     Recordings,
@@ -399,3 +400,47 @@ def test_short_links_are_stored_as_the_addresses_they_lead_to():
         },
     }
     assert tweet_item(long, None)["text"] == "Lang verhaal https://a.nl/"
+
+
+def dead_letters(client) -> list[DeadLetter]:  # type: ignore[no-untyped-def]
+    with tenancy.tenant_context(client):
+        return list(DeadLetter.objects.order_by("pk"))
+
+
+def test_posts_that_cannot_be_mentions_are_dead_letters_once_when_listed_again(world, x_api):
+    """A post without an id and a null where a post should be: dead letters with the reason,
+    the posts around them stored. A week later X refuses the since_id; the pass that reads the
+    seven days again lists them again and files nothing twice."""
+    x_api.expect_ordered_request(SEARCH, query_string=search()).respond_with_json(
+        body("search-later-unreadable.json")
+    )
+    newest = "2031446614471606330"
+    x_api.expect_ordered_request(
+        SEARCH, query_string=search(since_id=newest)
+    ).respond_with_response(recorded("error-since-id-too-old.json"))
+    x_api.expect_ordered_request(SEARCH, query_string=search()).respond_with_json(
+        body("search-later-unreadable.json")
+    )
+    source = x_source(world.alpha)
+
+    first = poll(world.alpha, source)
+    assert (first.pages, first.accepted, first.rejected, first.error) == (1, 2, 2, "")
+    assert stored(world.alpha) == LATER
+    listed = body("search-later-unreadable.json")
+    letters = dead_letters(world.alpha)
+    assert [(d.payload, d.errors[0]["message"]) for d in letters] == [
+        (
+            {"data": listed["data"][1], "includes": {"users": [listed["includes"]["users"][1]]}},
+            "an X post without an id",
+        ),
+        (None, "an X post must be an object"),
+    ]
+    assert reload(world.alpha, source).poll_cursor["since_id"] == newest
+
+    again = poll(world.alpha, source)
+    assert (again.accepted, again.duplicates, again.rejected, again.error) == (0, 2, 0, "")
+    assert [d.pk for d in dead_letters(world.alpha)] == [d.pk for d in letters]
+    cursor = reload(world.alpha, source).poll_cursor
+    assert cursor["since_id"] == newest and len(cursor["dead"]) == 2
+    x_api.check_assertions()
+    assert dead_letters(world.bravo) == [] and stored(world.bravo) == set()

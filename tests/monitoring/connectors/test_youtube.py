@@ -1,18 +1,19 @@
 """YouTube: the real polling service against recorded YouTube Data API v3 responses served
 locally: comment threads page by page, a walk resumed after a restart or a spent quota with no
-gap and no duplicate, refused keys and tokens, disabled comments, search, test connection, and
-the other brand kept apart."""
+gap and no duplicate, refused keys and tokens, disabled comments, search, unmappable threads,
+replies and search results dead-lettered once however often a walk lists them, test connection,
+and the other brand kept apart."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from django.utils import timezone
 
 from clients import tenancy
 from monitoring.connectors.youtube import YouTubeComments, quota_reset_in
-from monitoring.models import Mention, Source
+from monitoring.models import DeadLetter, Mention, Source
 from monitoring.services.polling import source_test_connection
 from tests.monitoring.connectors.helpers import (
     Recordings,
@@ -386,3 +387,160 @@ def test_an_empty_channel_stores_nothing_and_the_other_brand_sees_nothing(world,
     assert poll(world.alpha, alpha, max_pages=1).accepted == 4
     assert stored(world.bravo) == set()
     assert stored(world.alpha) == FIRST_PAGE
+
+
+def dead_letters(client) -> list[DeadLetter]:  # type: ignore[no-untyped-def]
+    with tenancy.tenant_context(client):
+        return list(DeadLetter.objects.order_by("pk"))
+
+
+def test_an_unmappable_embedded_reply_and_thread_are_dead_letters_once(world, youtube):
+    """A thread embeds a reply without its publishedAt (a thread of two replies is not read
+    again with comments.list): the reply used to be left out in silence. It is a dead letter
+    now, as is a thread without its top-level comment, and each walk, which reads back to
+    `since` less the overlap, lists both again without filing them twice."""
+    for _walk in range(2):
+        youtube.expect_ordered_request(THREADS, query_string=threads()).respond_with_json(
+            body("comment-threads-broken-reply.json")
+        )
+    source = comments_source(
+        world.alpha, settings={"channel_id": CHANNEL, "since": "2026-03-03T12:00:00Z"}
+    )
+
+    first = poll(world.alpha, source)
+    assert (first.pages, first.accepted, first.duplicates, first.rejected, first.error) == (
+        1,
+        3,
+        0,
+        2,
+        "",
+    )
+    assert stored(world.alpha) == {"UgzAlpha0001", "UgzAlpha0001.9zReply0001", "UgzAlpha0002"}
+    listed = body("comment-threads-broken-reply.json")["items"]
+    letters = dead_letters(world.alpha)
+    assert [(d.payload, d.errors[0]["message"]) for d in letters] == [
+        (listed[0]["replies"]["comments"][1], "a YouTube reply needs an id and publishedAt"),
+        (
+            listed[1],
+            "a YouTube comment thread needs a topLevelComment with an id and publishedAt",
+        ),
+    ]
+    cursor = reload(world.alpha, source).poll_cursor
+    assert cursor["targets"][f"channel:{CHANNEL}"]["since"] == "2026-03-03T18:40:00+00:00"
+    assert "walk" not in cursor and len(cursor["dead"]) == 2
+
+    second = poll(world.alpha, source)
+    assert (second.pages, second.accepted, second.duplicates, second.rejected) == (1, 0, 0, 0)
+    assert [d.pk for d in dead_letters(world.alpha)] == [d.pk for d in letters]
+    assert reload(world.alpha, source).poll_cursor == cursor
+    youtube.check_assertions()
+    assert dead_letters(world.bravo) == [] and stored(world.bravo) == set()
+
+
+def test_a_reply_read_again_in_full_is_a_dead_letter_once(world, youtube):
+    """A thread of 7 replies, 5 embedded, one of them without its publishedAt: embedded and
+    listed by comments.list it is one dead letter. A reply more makes the next walk read all
+    replies again with comments.list: the reply is not filed twice."""
+    replies = {
+        "part": "snippet",
+        "parentId": "UgzAlpha0201",
+        "maxResults": "100",
+        "textFormat": "plainText",
+        "key": KEY,
+    }
+    for threads_name, replies_name in (
+        ("comment-threads-long.json", "comments-replies-broken.json"),
+        ("comment-threads-long-later.json", "comments-replies-broken-later.json"),
+    ):
+        youtube.expect_ordered_request(THREADS, query_string=threads()).respond_with_json(
+            body(threads_name)
+        )
+        youtube.expect_ordered_request(
+            "/youtube/v3/comments", query_string=replies
+        ).respond_with_json(body(replies_name))
+    source = comments_source(
+        world.alpha, settings={"channel_id": CHANNEL, "since": "2026-03-03T12:00:00Z"}
+    )
+    readable = {f"UgzAlpha0201.9zRe{n:04d}" for n in (1, 2, 4, 5, 6, 7)}
+
+    first = poll(world.alpha, source)
+    assert (first.pages, first.accepted, first.duplicates, first.rejected) == (2, 7, 0, 1)
+    assert stored(world.alpha) == {"UgzAlpha0201"} | readable
+    [letter] = dead_letters(world.alpha)
+    assert letter.payload["id"] == "UgzAlpha0201.9zRe0003"
+    assert letter.errors == [
+        {"field": "item", "message": "a YouTube reply needs an id and publishedAt"}
+    ]
+
+    second = poll(world.alpha, source)
+    assert (second.pages, second.accepted, second.duplicates, second.rejected) == (2, 1, 0, 0)
+    assert stored(world.alpha) == {"UgzAlpha0201", "UgzAlpha0201.9zRe0008"} | readable
+    assert [d.pk for d in dead_letters(world.alpha)] == [letter.pk]
+    state = reload(world.alpha, source).poll_cursor["targets"][f"channel:{CHANNEL}"]
+    assert state["counts"]["UgzAlpha0201"] == 8
+    youtube.check_assertions()
+    assert dead_letters(world.bravo) == [] and stored(world.bravo) == set()
+
+
+def test_a_search_result_whose_id_is_not_an_object_is_a_dead_letter_once(world, youtube):
+    """search.list gives a result's id as an object ({"kind", "videoId"}): a bare string says
+    not what it is the id of, and used to stop the poll with an error. It is a dead letter; the
+    next search, which reads back an hour, does not file it again."""
+    search = {
+        "part": "snippet",
+        "q": "bakkerij alpha",
+        "type": "video",
+        "order": "date",
+        "maxResults": "50",
+        "key": KEY,
+    }
+    for after in ("2026-03-02T23:00:00Z", "2026-03-03T18:30:00Z"):
+        youtube.expect_ordered_request(
+            "/youtube/v3/search", query_string=search | {"publishedAfter": after}
+        ).respond_with_json(body("search-string-id.json"))
+    source = comments_source(
+        world.alpha,
+        name="YouTube search",
+        kind="keyword",
+        settings={"query": "bakkerij alpha", "since": "2026-03-03T00:00:00Z"},
+    )
+
+    first = poll(world.alpha, source)
+    assert (first.pages, first.accepted, first.rejected, first.error) == (1, 2, 1, "")
+    assert stored(world.alpha) == {"nEwSvid0001", "vLoGvid0002"}
+    [letter] = dead_letters(world.alpha)
+    assert letter.payload == body("search-string-id.json")["items"][1]
+    assert letter.errors[0]["message"] == (
+        "a YouTube search result needs an id.videoId and publishedAt"
+    )
+    # an hour and more later
+    with tenancy.tenant_context(world.alpha):
+        cursor = Source.objects.get(pk=source.pk).poll_cursor
+        searched = datetime.fromisoformat(cursor["searched_at"]) - timedelta(hours=2)
+        cursor["searched_at"] = searched.isoformat()
+        Source.objects.filter(pk=source.pk).update(poll_cursor=cursor)
+
+    second = poll(world.alpha, source)
+    assert (second.pages, second.accepted, second.duplicates, second.rejected) == (1, 0, 0, 0)
+    assert [d.pk for d in dead_letters(world.alpha)] == [letter.pk]
+    youtube.check_assertions()
+    assert dead_letters(world.bravo) == [] and stored(world.bravo) == set()
+
+
+def test_a_commenters_channel_id_given_as_text_is_read_as_the_channel(world, youtube):
+    """authorChannelId is an object ({"value": "UC..."}); one given as the id itself used to
+    stop the poll with an error."""
+    youtube.expect_ordered_request(THREADS, query_string=threads()).respond_with_json(
+        body("comment-threads-channel-id-text.json")
+    )
+    source = comments_source(world.alpha)
+    result = poll(world.alpha, source)
+    assert (result.accepted, result.rejected, result.error) == (1, 0, "")
+    with tenancy.tenant_context(world.alpha):
+        comment = Mention.objects.select_related("author").get(external_id="UgzAlpha0002")
+    assert (comment.author.handle, comment.author.display_name) == (
+        "UCsanneK00000000000000aa",
+        "@sanne.k",
+    )
+    youtube.check_assertions()
+    assert dead_letters(world.bravo) == [] and stored(world.bravo) == set()

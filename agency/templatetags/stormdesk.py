@@ -1,0 +1,58 @@
+"""Template filters of the pages: times in a brand's zone with the offset, ages."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from django import template
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+register = template.Library()
+
+
+@register.filter
+def in_zone(value: datetime | None, zone: str) -> str:
+    """`value` in the time zone `zone`, with its offset: "03:12 CET (+01:00)"; with the date
+    when it is not today there."""
+    if value is None:
+        return ""
+    try:
+        tz = ZoneInfo(zone or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        tz = ZoneInfo("UTC")
+    local = value.astimezone(tz)
+    offset = local.strftime("%z")
+    offset = f"{offset[:3]}:{offset[3:]}" if offset else "+00:00"
+    today = timezone.now().astimezone(tz).date()
+    day = "" if local.date() == today else local.strftime("%Y-%m-%d ")
+    return f"{day}{local:%H:%M} {local.tzname()} ({offset})"
+
+
+@register.filter
+def age(value: datetime | None) -> str:
+    """How long ago, in one unit: "4 min", "3 h", "2 days"."""
+    if value is None:
+        return ""
+    seconds = max(0, int((timezone.now() - value).total_seconds()))
+    if seconds < 3600:
+        return _("%(n)d min") % {"n": max(1, seconds // 60)}
+    if seconds < 86_400:
+        return _("%(n)d h") % {"n": seconds // 3600}
+    days = seconds // 86_400
+    return ngettext("%(n)d day", "%(n)d days", days) % {"n": days}
+
+
+@register.filter
+def compact(value: int | None) -> str:
+    """A follower count as people say it: 14, 9.1k, 54k, 1.2M."""
+    if value is None:
+        return ""
+    for size, unit in ((1_000_000, "M"), (1_000, "k")):
+        if value >= size:
+            shown = value / size
+            text = f"{shown:.1f}" if shown < 10 else f"{shown:.0f}"
+            return text.removesuffix(".0") + unit
+    return str(value)
