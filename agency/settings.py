@@ -164,6 +164,8 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 LOGIN_REDIRECT_URL = "/"
+# How often the agency desk asks for its brands' rows (seconds).
+DESK_POLL_SECONDS = env.int("DESK_POLL_SECONDS", default=15)
 # Brand pages post to the portal (log out): with Django's default "same-origin" policy browsers
 # send `Origin: null` on such cross-host posts, and the CSRF origin check refuses them.
 SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
@@ -27,7 +28,11 @@ def portal_home(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "agency/desk.html",
-        {"role": role.label, "rows": desk_rows(user=request.user)},
+        {
+            "role": role.label,
+            "rows": desk_rows(user=request.user),
+            "poll_seconds": settings.DESK_POLL_SECONDS,
+        },
     )
 
 

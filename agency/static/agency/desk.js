@@ -62,7 +62,7 @@
       if ("Notification" in window && Notification.permission === "default") {
         Notification.requestPermission();
       }
-      button.setAttribute("aria-pressed", "true");
+      button.textContent = button.dataset.on;
       button.disabled = true;
     });
   }
