@@ -108,6 +108,9 @@ def main() -> None:
                 0,
                 0,
                 json.dumps(i),
+                "",
+                None,
+                None,
             )
             for i in items
         ]

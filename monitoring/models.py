@@ -231,6 +231,13 @@ class Mention(models.Model):
                 name="mention_unprocessed",
                 condition=models.Q(processed_at__isnull=True),
             ),
+            # The few posts stored without their text (known by ids only), which a later item
+            # may fill in: a re-sent batch looks them up here, not in the whole table.
+            models.Index(
+                fields=["source", "external_id"],
+                name="mention_without_text",
+                condition=models.Q(text=""),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -442,6 +442,28 @@ RETURNING m.id
 """
 
 
+def _news(source: Source, known: list[tuple[int, MentionIn]]) -> list[tuple[int, MentionIn]]:
+    """The items of stored posts that may say something new (see REFRESH_SQL): a deletion, an
+    edit, or the text of a post stored without one. A re-sent batch is mostly none of these: one
+    index lookup finds the few posts stored without text, and the rest costs nothing more."""
+    news: list[tuple[int, MentionIn]] = []
+    texts: dict[str, tuple[int, MentionIn]] = {}
+    for index, mention in known:
+        if mention.get("deleted") or mention.get("edited_at"):
+            news.append((index, mention))
+        elif mention.get("text"):
+            texts[mention["external_id"]] = (index, mention)
+    if texts:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT external_id FROM monitoring_mention "
+                "WHERE source_id = %s AND external_id = ANY(%s) AND text = ''",
+                [source.pk, list(texts)],
+            )
+            news.extend(texts[external_id] for (external_id,) in cursor.fetchall())
+    return news
+
+
 def _refresh(
     source: Source,
     known: list[tuple[int, MentionIn]],
@@ -625,8 +647,9 @@ def _ingest(
             stored = _store(source, unique, raws or items, received_at)
             ids = stored.ids
             known = [(i, m) for i, m in unique if m["external_id"] not in stored.external_ids]
-            if known:
-                changed = _refresh(source, known, raws or items, stored, received_at)
+            news = _news(source, known)
+            if news:
+                changed = _refresh(source, news, raws or items, stored, received_at)
         result.accepted = len(ids)
         result.updated = len(changed)
         result.duplicates += len(unique) - len(ids) - len(changed)
