@@ -16,6 +16,7 @@ SWAGGER_PAGE = "agency/swagger_ui.html"
 
 urlpatterns = [
     path("", views.brand_home, name="brand-home"),
+    path("", include("monitoring.urls_pages")),
     path("api/v1/", include((api_v1, "api"), namespace="v1")),
     path("api/schema/", SpectacularAPIView.as_view(urlconf="agency.urls_tenant"), name="schema"),
     # Its init script is served as a file (`?script`), for the Content-Security-Policy.

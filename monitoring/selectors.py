@@ -5,14 +5,23 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import Count, OuterRef, QuerySet, Subquery
+from django.db.models import Count, F, OuterRef, QuerySet, Subquery
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from clients import tenancy
 from monitoring.health import Health, source_health
-from monitoring.models import BrandSettings, DeadLetter, DeadLetterStatus, Mention, Source
+from monitoring.models import (
+    Alert,
+    BrandSettings,
+    DeadLetter,
+    DeadLetterStatus,
+    Mention,
+    Source,
+    VolumeBin,
+    Wave,
+)
 from monitoring.textsearch import match_sql
 
 if TYPE_CHECKING:
@@ -136,3 +145,46 @@ def mentions_filter(
         # The SQL is built from constants (textsearch.TS_CONFIGS); `q` is a parameter.
         mentions = mentions.filter(pk__in=RawSQL(sql, [q] * times))  # noqa: S611
     return mentions
+
+
+def alerts_filter(
+    *, client: Client, level: str | None = None, status: str | None = None
+) -> QuerySet[Alert]:
+    """The brand's alerts, newest first, with their waves."""
+    tenancy.require_tenant(client)
+    alerts = Alert.objects.select_related("wave").order_by("-opened_at", "-id")
+    if level:
+        alerts = alerts.filter(level=level)
+    if status:
+        alerts = alerts.filter(status=status)
+    return alerts
+
+
+def wave_timeline(*, client: Client, wave: Wave) -> tuple[list[datetime], dict[str, list[int]]]:
+    """The wave's mentions per platform and bin, as the detectors counted them (VolumeBin,
+    not the mention table): the bin starts, and each platform's counts over them."""
+    tenancy.require_tenant(client)
+    end = wave.ended_at or wave.last_activity_at
+    bins = (
+        VolumeBin.objects.filter(start__gte=wave.started_at - timedelta(minutes=30), start__lte=end)
+        .exclude(key__contains=":")
+        .exclude(key="all")
+        .order_by("start")
+        .values_list("key", "start", "count")
+    )
+    starts = sorted({start for _, start, _ in bins})
+    place = {start: n for n, start in enumerate(starts)}
+    series: dict[str, list[int]] = {}
+    for key, start, count in bins:
+        series.setdefault(key, [0] * len(starts))[place[start]] = count
+    return starts, series
+
+
+def wave_mentions_by_reach(*, client: Client, wave: Wave, limit: int = 50) -> QuerySet[Mention]:
+    """The wave's live mentions, the widest reach first."""
+    tenancy.require_tenant(client)
+    return (
+        Mention.objects.filter(wave=wave, deleted_at__isnull=True)
+        .select_related("author")
+        .order_by(F("author__followers").desc(nulls_last=True), "-posted_at")[:limit]
+    )

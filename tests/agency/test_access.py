@@ -36,6 +36,9 @@ POST_ONLY = {
     "/api/v1/alerts/<int:pk>/acknowledge/",
     "/api/v1/alerts/<int:pk>/resolve/",
     "/api/v1/alerts/<int:pk>/dismiss/",
+    "/alerts/<int:pk>/acknowledge/",
+    "/alerts/<int:pk>/resolve/",
+    "/alerts/<int:pk>/dismiss/",
 }
 # Machine routes: authenticated by a signature, not by membership.
 SIGNED = {"/api/v1/hooks/<uuid:public_id>/", "/api/v1/hooks/<uuid:public_id>/meta/"}
@@ -54,6 +57,7 @@ def alpha_objects(world):
     alert = make_alert(world.alpha)
     return {
         "/api/v1/alerts/<int:pk>": f"/api/v1/alerts/{alert.pk}",
+        "/alerts/<int:pk>": f"/alerts/{alert.pk}",
         "/api/v1/waves/<int:pk>": f"/api/v1/waves/{alert.wave_id}",
         "<int:pk>": str(source.pk),
         "<uuid:public_id>": str(source.public_id),

@@ -1,0 +1,88 @@
+"""Charts drawn on the server as SVG geometry (no Django here): the same drawing serves a page
+and, later, a PDF report, and the page loads no chart script. A template draws what `lines`
+returns: one polyline per series, the axis ticks, and a text summary for screen readers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# Colour per series, distinguishable and at least 3:1 against white (WCAG non-text contrast).
+PALETTE = ("#1f5fbf", "#b3261e", "#2e7d32", "#8a5300", "#6a1b9a", "#00695c", "#37474f")
+
+
+@dataclass(frozen=True)
+class Line:
+    name: str
+    colour: str
+    points: str  # "x,y x,y ..." for <polyline points>
+    total: int
+    peak: int
+
+
+@dataclass(frozen=True)
+class Tick:
+    x: float
+    label: str
+
+
+@dataclass(frozen=True)
+class Chart:
+    width: int
+    height: int
+    left: int
+    bottom: int
+    top_value: int
+    lines: list[Line]
+    ticks: list[Tick]
+
+    @property
+    def summary(self) -> str:
+        parts = [f"{line.name}: {line.total} in all, at most {line.peak} per bin" for line in self]
+        return "; ".join(parts)
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(self.lines)
+
+
+def _nice_top(value: int) -> int:
+    """The axis top: the smallest of 1, 2, 5 x 10^k at or above `value`."""
+    magnitude = 1
+    while True:
+        for step in (1, 2, 5):
+            if step * magnitude >= value:
+                return step * magnitude
+        magnitude *= 10
+
+
+def lines(
+    labels: list[str],
+    series: dict[str, list[int]],
+    *,
+    width: int = 640,
+    height: int = 200,
+    ticks: int = 6,
+) -> Chart:
+    """Line geometry for counts over the same bins (`labels` name the bins)."""
+    left, bottom, top = 36, 22, 8
+    plot_w, plot_h = width - left - 8, height - bottom - top
+    peak = max((max(values, default=0) for values in series.values()), default=0)
+    top_value = _nice_top(max(peak, 1))
+    count = max(len(labels), 1)
+    step = plot_w / max(count - 1, 1)
+
+    def y(value: int) -> float:
+        return round(top + plot_h * (1 - value / top_value), 1)
+
+    drawn = [
+        Line(
+            name=name,
+            colour=PALETTE[n % len(PALETTE)],
+            points=" ".join(f"{round(left + i * step, 1)},{y(v)}" for i, v in enumerate(values)),
+            total=sum(values),
+            peak=max(values, default=0),
+        )
+        for n, (name, values) in enumerate(sorted(series.items(), key=lambda kv: -sum(kv[1])))
+    ]
+    every = max(1, round(count / ticks))
+    marks = [Tick(round(left + i * step, 1), labels[i]) for i in range(0, len(labels), every)]
+    return Chart(width, height, left, bottom, top_value, drawn, marks)

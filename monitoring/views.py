@@ -1,0 +1,118 @@
+"""The brand pages of crisis detection: alerts and their detail, with the actions.
+
+Thin, as the API views are: a form checks what came, the same selectors and services as the
+API (monitoring.selectors, monitoring.services.alerts) do the work. TenantAccessMiddleware has
+checked the person's access before a view runs; a client viewer sees no control that writes,
+and the middleware refuses their POSTs anyway.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_POST
+
+from agency.charts import lines
+from agency.selectors import Access
+from agency.templatetags.stormdesk import in_zone
+from clients.models import Client
+from monitoring.exceptions import AlertError, AlertInputError
+from monitoring.forms import AlertFiltersForm, DismissForm, ResolveForm
+from monitoring.models import Alert, Platform
+from monitoring.selectors import alerts_filter, wave_mentions_by_reach, wave_timeline
+from monitoring.services.alerts import alert_acknowledge, alert_dismiss, alert_resolve
+
+PAGE = 100
+
+
+def _brand(request: HttpRequest) -> Client:
+    return request.tenant  # type: ignore[attr-defined,no-any-return]
+
+
+def _writes(request: HttpRequest) -> bool:
+    return getattr(request, "access", None) is Access.FULL
+
+
+@require_GET
+def alerts_page(request: HttpRequest) -> HttpResponse:
+    client = _brand(request)
+    form = AlertFiltersForm(request.GET or None)
+    filters = {k: v for k, v in form.cleaned_data.items() if v} if form.is_valid() else {}
+    alerts = list(alerts_filter(client=client, **filters)[: PAGE + 1])
+    return render(
+        request,
+        "monitoring/alerts.html",
+        {
+            "client": client,
+            "form": form,
+            "alerts": alerts[:PAGE],
+            "more": len(alerts) > PAGE,
+        },
+    )
+
+
+def _detail(request: HttpRequest, alert: Alert, **forms: Any) -> dict[str, Any]:
+    client = _brand(request)
+    starts, series = wave_timeline(client=client, wave=alert.wave)
+    names = dict(Platform.choices)
+    labels = [in_zone(start, client.timezone).split(" (")[0] for start in starts]
+    chart = lines(labels, {names.get(k, k): v for k, v in series.items()}) if starts else None
+    return {
+        "client": client,
+        "alert": alert,
+        "wave": alert.wave,
+        "chart": chart,
+        "mentions": wave_mentions_by_reach(client=client, wave=alert.wave),
+        "writes": _writes(request),
+        "resolve_form": forms.get("resolve_form") or ResolveForm(),
+        "dismiss_form": forms.get("dismiss_form") or DismissForm(),
+    }
+
+
+@require_GET
+def alert_page(request: HttpRequest, pk: int) -> HttpResponse:
+    alert = get_object_or_404(alerts_filter(client=_brand(request)), pk=pk)
+    return render(request, "monitoring/alert.html", _detail(request, alert))
+
+
+@require_POST
+def alert_act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    """Acknowledge, resolve (with a note) or dismiss (with the reason) from the alert's page."""
+    if not _writes(request):
+        raise PermissionDenied
+    client = _brand(request)
+    alert = get_object_or_404(alerts_filter(client=client), pk=pk)
+    user = request.user
+    try:
+        if action == "acknowledge":
+            alert_acknowledge(client=client, alert=alert, acting_user=user)  # type: ignore[arg-type]
+            messages.success(request, _("Acknowledged: you are on it."))
+            return redirect("alert-page", pk=alert.pk)
+        if action not in CLOSING:
+            raise Http404
+        form_class, field, close, done = CLOSING[action]
+        form = form_class(request.POST)
+        if not form.is_valid():
+            context = _detail(request, alert, **{f"{action}_form": form})
+            return render(request, "monitoring/alert.html", context, status=400)
+        close(client=client, alert=alert, acting_user=user, **{field: form.cleaned_data[field]})
+        messages.success(request, str(done))
+    except (AlertError, AlertInputError) as exc:
+        messages.error(request, exc.message)
+    return redirect("alert-page", pk=alert.pk)
+
+
+# The actions that close an alert: their form, the field the service takes, the service, and
+# what the page then says.
+CLOSING: dict[str, tuple[type[forms.Form], str, Callable[..., Alert], Any]] = {
+    "resolve": (ResolveForm, "note", alert_resolve, gettext_lazy("Resolved.")),
+    "dismiss": (DismissForm, "reason", alert_dismiss, gettext_lazy("Dismissed as noise.")),
+}
