@@ -96,3 +96,23 @@ def test_the_desk_on_a_phone_is_readable_and_passes_axe(world, site, chromium):
         ]
         assert serious == [], results.generate_report()
         page.close()
+
+
+def test_the_login_page_is_the_desks_with_no_sign_up(world, site, chromium):
+    page = chromium.new_page(viewport=PHONE)
+    page.goto(site.url("agency.localhost", "/accounts/login/"))
+    text = page.inner_text("main")
+    assert "Log in to Stormdesk" in text and "there is no sign-up" in text
+    assert page.locator("a[href*='signup']").count() == 0
+    assert page.locator("link[href$='stormdesk.css']").count() == 1
+    shot(page, "login-phone")
+    results = Axe().run(page)
+    assert [
+        v["id"] for v in results.response["violations"] if v["impact"] in ("serious", "critical")
+    ] == []
+    page.close()
+    # the two-factor page after logging in wears the same layout
+    staff = log_in(chromium, site, world.staff_a.email)
+    staff.goto(site.url("agency.localhost", "/accounts/2fa/"))
+    assert staff.locator("header.top .logo").count() == 1
+    staff.close()
