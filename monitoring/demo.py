@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from django.db import transaction
 from django.utils import timezone
 
-from monitoring.models import Source
+from monitoring.models import Author, Source
 from monitoring.services.detection import detection_backfill
 from monitoring.services.ingestion import mentions_ingest
 from monitoring.services.processing import mentions_process_pending
@@ -160,5 +160,7 @@ def demo_monitoring_seed(*, client: Client, wave: bool) -> int:
             client=client, source=instagram, items=on_instagram, channel="webhook"
         ).accepted
         stored += mentions_ingest(client=client, source=x, items=on_x, channel="api").accepted
+        # The agency keeps the press on its list: NOS is a journalist's account.
+        Author.objects.filter(platform="x", handle="nosnieuws").update(is_journalist=True)
         mentions_process_pending(client=client)
     return stored

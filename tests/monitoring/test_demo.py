@@ -6,7 +6,7 @@ import pytest
 
 from clients import tenancy
 from monitoring.demo import demo_monitoring_seed
-from monitoring.models import Alert, Mention, Wave
+from monitoring.models import Alert, Author, Mention, Wave
 
 pytestmark = pytest.mark.django_db
 
@@ -21,6 +21,8 @@ def test_the_demo_week_and_wave_raise_one_alert_with_its_reasons(world):
     assert wave.origin_platform == "instagram" and alert.level == "crisis"
     reasons = " ".join(alert.reasons)
     assert "@nosnieuws (1.2M)" in reasons and "spreading from Instagram to X" in reasons
+    with tenancy.tenant_context(world.alpha):
+        assert Author.objects.get(handle="nosnieuws").is_journalist
     with tenancy.tenant_context(world.bravo):
         assert not Mention.objects.exists() and not Alert.objects.exists()
 
