@@ -29,6 +29,9 @@ if TYPE_CHECKING:
 
 # A source's usual rate, when not configured, is learned over this window.
 RATE_WINDOW = timedelta(days=7)
+# A mention posted longer than this before it was received came as history (an import, a
+# back-fill), not live: it says nothing of the source's health now.
+LIVE_LAG = timedelta(days=1)
 
 
 def brand_settings_get(*, client: Client) -> BrandSettings:
@@ -43,10 +46,14 @@ def sources_with_stats(*, client: Client) -> QuerySet[Source]:
 
     # Correlated subqueries, each served by the (source, -received_at) index: a join with
     # GROUP BY would read every mention a source ever had.
+    # What arrived live: posted at most LIVE_LAG before it was received. An import or a
+    # back-fill of past mentions is history, not a sign that the source is alive now.
+    live = Mention.objects.filter(source=OuterRef("pk"), posted_at__gte=F("received_at") - LIVE_LAG)
+
     def count_since(moment: datetime) -> Any:
         return Coalesce(
             Subquery(
-                Mention.objects.filter(source=OuterRef("pk"), received_at__gte=moment)
+                live.filter(received_at__gte=moment)
                 .order_by()
                 .values("source")
                 .annotate(n=Count("pk"))
@@ -56,11 +63,7 @@ def sources_with_stats(*, client: Client) -> QuerySet[Source]:
         )
 
     return Source.objects.annotate(
-        last_received_at=Subquery(
-            Mention.objects.filter(source=OuterRef("pk"))
-            .order_by("-received_at")
-            .values("received_at")[:1]
-        ),
+        last_received_at=Subquery(live.order_by("-received_at").values("received_at")[:1]),
         mentions_last_hour=count_since(now - timedelta(hours=1)),
         mentions_in_window=count_since(now - RATE_WINDOW),
         # What reached the source but could not be stored, waiting for a person: nothing a

@@ -83,6 +83,29 @@ def test_source_health_shows_rate_lag_and_silence(world):
     assert 170 < health["lag_seconds"] < 400
 
 
+def test_imported_history_is_not_counted_as_just_arrived(world):
+    source = make_source(world.alpha, expected_per_hour=30.0)
+    other = make_source(world.bravo, expected_per_hour=30.0)
+    with tenancy.tenant_context(world.alpha):
+        Source.objects.filter(pk=source.pk).update(created_at=timezone.now() - timedelta(days=2))
+    last_month = [
+        mention(n, posted_at=(timezone.now() - timedelta(days=30, minutes=n)).isoformat())
+        for n in range(50)
+    ]
+    api = api_client(world, world.staff_a, world.alpha)
+    assert (
+        api.post(f"/api/v1/sources/{source.pk}/mentions/", last_month, format="json").json()[
+            "accepted"
+        ]
+        == 50
+    )
+    health = api.get(f"/api/v1/sources/{source.pk}/").json()["health"]
+    # fifty mentions received a moment ago, all a month old: still no sign of life
+    assert health["mentions_last_hour"] == 0 and health["silent"] is True
+    bravo = api_client(world, world.staff_b, world.bravo).get(f"/api/v1/sources/{other.pk}/")
+    assert bravo.json()["health"]["mentions_last_hour"] == 0
+
+
 def test_batch_post_reports_each_rejected_item(world):
     source = make_source(world.alpha)
     api = api_client(world, world.staff_a, world.alpha, token=True)
