@@ -22,7 +22,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from agency.charts import lines
 from agency.selectors import Access
-from agency.templatetags.stormdesk import in_zone
+from agency.templatetags.stormdesk import zone_clock
 from clients.models import Client
 from monitoring.exceptions import AlertError, AlertInputError
 from monitoring.forms import AlertFiltersForm, DismissForm, ResolveForm
@@ -63,7 +63,7 @@ def _detail(request: HttpRequest, alert: Alert, **forms: Any) -> dict[str, Any]:
     client = _brand(request)
     starts, series = wave_timeline(client=client, wave=alert.wave)
     names = dict(Platform.choices)
-    labels = [in_zone(start, client.timezone).split(" (")[0] for start in starts]
+    labels = [zone_clock(start, client.timezone) for start in starts]
     chart = lines(labels, {names.get(k, k): v for k, v in series.items()}) if starts else None
     return {
         "client": client,

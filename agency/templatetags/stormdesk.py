@@ -13,22 +13,34 @@ from django.utils.translation import ngettext
 register = template.Library()
 
 
+def _local(value: datetime, zone: str) -> tuple[datetime, str]:
+    """`value` in the time zone `zone` (UTC when it is not one), and the date prefix it
+    needs: empty when it is today there."""
+    try:
+        tz = ZoneInfo(zone or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        tz = ZoneInfo("UTC")
+    local = value.astimezone(tz)
+    today = timezone.now().astimezone(tz).date()
+    return local, "" if local.date() == today else local.strftime("%Y-%m-%d ")
+
+
+def zone_clock(value: datetime, zone: str) -> str:
+    """`value` in the time zone `zone` without the offset, for chart axes: "03:12 CET"."""
+    local, day = _local(value, zone)
+    return f"{day}{local:%H:%M} {local.tzname()}"
+
+
 @register.filter
 def in_zone(value: datetime | None, zone: str) -> str:
     """`value` in the time zone `zone`, with its offset: "03:12 CET (+01:00)"; with the date
     when it is not today there."""
     if value is None:
         return ""
-    try:
-        tz = ZoneInfo(zone or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        tz = ZoneInfo("UTC")
-    local = value.astimezone(tz)
+    local, _ = _local(value, zone)
     offset = local.strftime("%z")
     offset = f"{offset[:3]}:{offset[3:]}" if offset else "+00:00"
-    today = timezone.now().astimezone(tz).date()
-    day = "" if local.date() == today else local.strftime("%Y-%m-%d ")
-    return f"{day}{local:%H:%M} {local.tzname()} ({offset})"
+    return f"{zone_clock(value, zone)} ({offset})"
 
 
 @register.filter

@@ -133,9 +133,19 @@ def site(world, settings, db) -> Iterator[Site]:  # type: ignore[no-untyped-def]
         signals.request_finished.connect(close_old_connections)
 
 
-def log_in(chromium: Any, site: Site, email: str, *, viewport: dict[str, int] = DESK) -> Any:
-    """A new browser page, logged in on the agency host as `email`."""
+def log_in(
+    chromium: Any,
+    site: Site,
+    email: str,
+    *,
+    viewport: dict[str, int] = DESK,
+    init_script: str | None = None,
+) -> Any:
+    """A new browser page, logged in on the agency host as `email`; `init_script` runs before
+    each page's own scripts."""
     page = chromium.new_page(viewport=viewport)
+    if init_script:
+        page.add_init_script(init_script)
     page.goto(site.url("agency.localhost", "/accounts/login/"))
     page.fill("input[name=login]", email)
     page.fill("input[name=password]", PASSWORD)

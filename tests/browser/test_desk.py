@@ -8,7 +8,7 @@ from axe_playwright_python.sync_playwright import Axe
 
 from clients import tenancy
 from monitoring.services.status import brand_status_refresh
-from tests.browser.conftest import PHONE, log_in, shot
+from tests.browser.conftest import DESK, PHONE, log_in, shot
 from tests.monitoring.factories import make_alert
 
 pytestmark = [pytest.mark.django_db, pytest.mark.browser]
@@ -33,12 +33,7 @@ def refresh(client) -> None:  # type: ignore[no-untyped-def]
 
 def test_a_new_alert_shows_on_the_open_desk_without_a_reload(world, site, chromium):
     refresh(world.alpha)
-    page = chromium.new_page()
-    page.add_init_script(NOTIFICATIONS)
-    page.goto(site.url("agency.localhost", "/accounts/login/"))
-    page.fill("input[name=login]", world.staff_a.email)
-    page.fill("input[name=password]", "correct-horse-battery-staple")
-    page.click("button[type=submit]")
+    page = log_in(chromium, site, world.staff_a.email, init_script=NOTIFICATIONS)
     page.wait_for_selector("article.brand.state-calm")
     page.click("#desk-alerts-on")  # sound and notifications on
     loaded = page.evaluate("performance.timeOrigin")
@@ -78,10 +73,8 @@ def test_the_desk_on_a_phone_is_readable_and_passes_axe(world, site, chromium):
     make_alert(world.bravo, level="crisis")
     for client in (world.alpha, world.bravo):
         refresh(client)
-    for name, viewport in (("desk-phone", PHONE), ("desk", None)):
-        page = log_in(
-            chromium, site, world.manager.email, **({"viewport": viewport} if viewport else {})
-        )
+    for name, viewport in (("desk-phone", PHONE), ("desk", DESK)):
+        page = log_in(chromium, site, world.manager.email, viewport=viewport)
         cards = page.locator("article.brand")
         assert cards.count() == 2
         assert "Bravo Boats" in cards.first.inner_text()  # what burns on top
