@@ -5,7 +5,6 @@ from django.urls import include, path
 from django.views import defaults
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from agency import views
 from agency.api_errors import json_not_found, json_server_error
 
 api_v1 = [
@@ -15,7 +14,6 @@ api_v1 = [
 SWAGGER_PAGE = "agency/swagger_ui.html"
 
 urlpatterns = [
-    path("", views.brand_home, name="brand-home"),
     path("", include("monitoring.urls_pages")),
     path("api/v1/", include((api_v1, "api"), namespace="v1")),
     path("api/schema/", SpectacularAPIView.as_view(urlconf="agency.urls_tenant"), name="schema"),

@@ -1,4 +1,4 @@
-"""Pages: the agency desk, a brand's home, and the health check."""
+"""Pages of the agency host: the desk, and the health check."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from django.shortcuts import redirect, render
 
 from agency.models import AGENCY_ROLES, Role
 from agency.selectors import clients_for_user, desk_rows, user_agency_role
-from monitoring.selectors import brand_settings_get
 
 
 @login_required
@@ -42,20 +41,6 @@ def desk_refresh(request: HttpRequest) -> HttpResponse:
     if user_agency_role(user=request.user) not in AGENCY_ROLES:
         raise PermissionDenied
     return render(request, "agency/_desk_rows.html", {"rows": desk_rows(user=request.user)})
-
-
-def brand_home(request: HttpRequest) -> HttpResponse:
-    # TenantAccessMiddleware has checked membership before this runs.
-    client = request.tenant  # type: ignore[attr-defined]
-    return render(
-        request,
-        "monitoring/brand_home.html",
-        {
-            "client": client,
-            "settings": brand_settings_get(client=client),
-            "access": request.access.value,  # type: ignore[attr-defined]
-        },
-    )
 
 
 def healthz(request: HttpRequest) -> JsonResponse:

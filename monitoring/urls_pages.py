@@ -2,15 +2,16 @@
 
 from django.urls import path
 
-from monitoring import views
+from monitoring.views import alerts, dashboard
 
 urlpatterns = [
-    path("alerts/", views.alerts_page, name="alerts-page"),
-    path("alerts/<int:pk>/", views.alert_page, name="alert-page"),
+    path("", dashboard.brand_home, name="brand-home"),
+    path("alerts/", alerts.alerts_page, name="alerts-page"),
+    path("alerts/<int:pk>/", alerts.alert_page, name="alert-page"),
     *(
         path(
             f"alerts/<int:pk>/{action}/",
-            views.alert_act,
+            alerts.alert_act,
             {"action": action},
             name=f"alert-{action}",
         )

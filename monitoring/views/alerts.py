@@ -1,10 +1,5 @@
-"""The brand pages of crisis detection: alerts and their detail, with the actions.
-
-Thin, as the API views are: a form checks what came, the same selectors and services as the
-API (monitoring.selectors, monitoring.services.alerts) do the work. TenantAccessMiddleware has
-checked the person's access before a view runs; a client viewer sees no control that writes,
-and the middleware refuses their POSTs anyway.
-"""
+"""Alerts: the list with its filters, the detail with why, and the actions (the same services
+as the API, monitoring.services.alerts)."""
 
 from __future__ import annotations
 
@@ -21,29 +16,18 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from agency.charts import lines
-from agency.selectors import Access
 from agency.templatetags.stormdesk import zone_clock
-from clients.models import Client
 from monitoring.exceptions import AlertError, AlertInputError
 from monitoring.forms import AlertFiltersForm, DismissForm, ResolveForm
 from monitoring.models import Alert, Platform
 from monitoring.selectors import alerts_filter, wave_mentions_by_reach, wave_timeline
 from monitoring.services.alerts import alert_acknowledge, alert_dismiss, alert_resolve
-
-PAGE = 100
-
-
-def _brand(request: HttpRequest) -> Client:
-    return request.tenant  # type: ignore[attr-defined,no-any-return]
-
-
-def _writes(request: HttpRequest) -> bool:
-    return getattr(request, "access", None) is Access.FULL
+from monitoring.views.base import PAGE, brand_of, writes
 
 
 @require_GET
 def alerts_page(request: HttpRequest) -> HttpResponse:
-    client = _brand(request)
+    client = brand_of(request)
     form = AlertFiltersForm(request.GET or None)
     filters = {k: v for k, v in form.cleaned_data.items() if v} if form.is_valid() else {}
     alerts = list(alerts_filter(client=client, **filters)[: PAGE + 1])
@@ -60,7 +44,7 @@ def alerts_page(request: HttpRequest) -> HttpResponse:
 
 
 def _detail(request: HttpRequest, alert: Alert, **forms: Any) -> dict[str, Any]:
-    client = _brand(request)
+    client = brand_of(request)
     starts, series = wave_timeline(client=client, wave=alert.wave)
     names = dict(Platform.choices)
     labels = [zone_clock(start, client.timezone) for start in starts]
@@ -71,7 +55,7 @@ def _detail(request: HttpRequest, alert: Alert, **forms: Any) -> dict[str, Any]:
         "wave": alert.wave,
         "chart": chart,
         "mentions": wave_mentions_by_reach(client=client, wave=alert.wave),
-        "writes": _writes(request),
+        "writes": writes(request),
         "resolve_form": forms.get("resolve_form") or ResolveForm(),
         "dismiss_form": forms.get("dismiss_form") or DismissForm(),
     }
@@ -79,16 +63,16 @@ def _detail(request: HttpRequest, alert: Alert, **forms: Any) -> dict[str, Any]:
 
 @require_GET
 def alert_page(request: HttpRequest, pk: int) -> HttpResponse:
-    alert = get_object_or_404(alerts_filter(client=_brand(request)), pk=pk)
+    alert = get_object_or_404(alerts_filter(client=brand_of(request)), pk=pk)
     return render(request, "monitoring/alert.html", _detail(request, alert))
 
 
 @require_POST
 def alert_act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     """Acknowledge, resolve (with a note) or dismiss (with the reason) from the alert's page."""
-    if not _writes(request):
+    if not writes(request):
         raise PermissionDenied
-    client = _brand(request)
+    client = brand_of(request)
     alert = get_object_or_404(alerts_filter(client=client), pk=pk)
     user = request.user
     try:
