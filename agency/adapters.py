@@ -4,13 +4,16 @@ client IP and the failed log-ins counted as the API counts them (agency.throttli
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from allauth.account.adapter import DefaultAccountAdapter
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 
+from agency.middleware import portal_url
 from agency.throttling import client_ip, login_failure_record, login_lockout_seconds
 from clients.selectors import host_is_served
 
@@ -30,6 +33,16 @@ class AccountAdapter(DefaultAccountAdapter):
             return url_has_allowed_host_and_scheme(url, allowed_hosts=None)
         ours = host_is_served(host=parts.hostname or "")
         return ours and url_has_allowed_host_and_scheme(url, allowed_hosts={parts.netloc})
+
+    def get_reset_password_from_key_url(self, key: str) -> str:
+        """On the portal, where the account pages are, whichever host asked for the mail (a
+        brand's members page gives a new person access and sends them this link)."""
+        path = reverse(
+            "account_reset_password_from_key",
+            kwargs={"uidb36": "UID", "key": "KEY"},
+            urlconf=settings.PUBLIC_SCHEMA_URLCONF,
+        )
+        return portal_url(path.replace("UID-KEY", quote(key)))
 
     def get_client_ip(self, request: HttpRequest) -> str:
         # allauth's login limits per IP: X-Forwarded-For believed only from TRUSTED_PROXIES.

@@ -9,8 +9,10 @@ forget them; the domain errors of a view (a 409 on a closed alert) are declared 
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
+from django.urls import NoReverseMatch, reverse
 from drf_spectacular import openapi
 from drf_spectacular.plumbing import ResolvedComponent
 from drf_spectacular.utils import OpenApiResponse
@@ -119,3 +121,24 @@ class AutoSchema(openapi.AutoSchema):
         if self.view.get_throttles():
             statuses.append(429)
         return sorted(statuses)
+
+
+def document_webhooks(
+    result: dict[str, Any], generator: Any, request: Any, public: bool
+) -> dict[str, Any]:
+    """A POSTPROCESSING_HOOK: the brand schema lists the webhooks (`monitoring.webhooks`), plain
+    Django views the generator cannot see; the schemas without them are left as they are."""
+    from monitoring import webhooks
+
+    try:
+        signed = reverse(
+            "v1:hook-signed", urlconf=generator.urlconf, kwargs={"public_id": uuid.UUID(int=0)}
+        )
+    except NoReverseMatch:
+        return result
+    prefix = signed.removesuffix(f"{uuid.UUID(int=0)}/")
+    result["paths"].update(webhooks.openapi_paths(prefix))
+    result.setdefault("tags", []).append(
+        {"name": "webhooks", "description": "Push doors for platforms: signed, no log-in."}
+    )
+    return result

@@ -4,6 +4,7 @@ returns: one polyline per series, the axis ticks, and a text summary for screen 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 # Colour per series, distinguishable and at least 3:1 against white (WCAG non-text contrast).
@@ -26,6 +27,16 @@ class Tick:
 
 
 @dataclass(frozen=True)
+class Band:
+    """A span of the x axis marked behind the lines: a wave, from its start to its end."""
+
+    x: float
+    width: float
+    label: str
+    level: str
+
+
+@dataclass(frozen=True)
 class Chart:
     width: int
     height: int
@@ -34,6 +45,7 @@ class Chart:
     top_value: int
     lines: list[Line]
     ticks: list[Tick]
+    bands: tuple[Band, ...] = ()
 
     @property
     def summary(self) -> str:
@@ -61,8 +73,11 @@ def lines(
     width: int = 640,
     height: int = 200,
     ticks: int = 6,
+    bands: Sequence[tuple[float, float, str, str]] = (),
 ) -> Chart:
-    """Line geometry for counts over the same bins (`labels` name the bins)."""
+    """Line geometry for counts over the same bins (`labels` name the bins). `bands` are spans
+    (first bin, last bin, label, level) to mark behind the lines, in bins (fractions allowed,
+    clipped to the chart)."""
     left, bottom, top = 36, 22, 8
     plot_w, plot_h = width - left - 8, height - bottom - top
     peak = max((max(values, default=0) for values in series.values()), default=0)
@@ -85,4 +100,41 @@ def lines(
     ]
     every = max(1, round(count / ticks))
     marks = [Tick(round(left + i * step, 1), labels[i]) for i in range(0, len(labels), every)]
-    return Chart(width, height, left, bottom, top_value, drawn, marks)
+    last = count - 1
+    spans = tuple(
+        Band(
+            x=round(left + max(0.0, first) * step, 1),
+            width=round(max(step / 4, (min(float(last), end) - max(0.0, first)) * step), 1),
+            label=label,
+            level=level,
+        )
+        for first, end, label, level in bands
+        if end >= 0 and first <= last
+    )
+    return Chart(width, height, left, bottom, top_value, drawn, marks, spans)
+
+
+@dataclass(frozen=True)
+class Segment:
+    name: str
+    colour: str
+    x: float
+    width: float
+    count: int
+    percent: int
+
+
+def shares(parts: list[tuple[str, int, str]], *, width: int = 640) -> list[Segment]:
+    """A bar split in proportion to (name, count, colour) parts, for one <svg> row."""
+    total = sum(count for _, count, _ in parts)
+    segments: list[Segment] = []
+    x = 0.0
+    for name, count, colour in parts:
+        if not count:
+            continue
+        w = width * count / total
+        segments.append(
+            Segment(name, colour, round(x, 1), round(w, 1), count, round(100 * count / total))
+        )
+        x += w
+    return segments

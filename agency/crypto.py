@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
@@ -29,6 +30,17 @@ def encrypt_json(value: dict[str, Any]) -> str:
     if not value:
         return ""
     return _fernet().encrypt(json.dumps(value, sort_keys=True).encode()).decode()
+
+
+def encrypted_at(token: str) -> datetime | None:
+    """When `token` was written (Fernet keeps the time in the token); None when empty or not
+    readable with the configured keys."""
+    if not token:
+        return None
+    try:
+        return datetime.fromtimestamp(_fernet().extract_timestamp(token.encode()), tz=UTC)
+    except InvalidToken:
+        return None
 
 
 def decrypt_json(token: str) -> dict[str, Any]:

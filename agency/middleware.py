@@ -12,6 +12,9 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.utils import translation
+from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext as _
 
 from agency.selectors import Access, client_access
 
@@ -40,14 +43,49 @@ class TenantAccessMiddleware:
         access = client_access(user=request.user, client=tenant)
         if access is None:
             return render(
-                request, "403.html", {"reason": f"You have no access to {tenant.name}."}, status=403
+                request,
+                "403.html",
+                {"reason": _("You have no access to %(brand)s.") % {"brand": tenant.name}},
+                status=403,
             )
         if access is Access.READ and request.method not in SAFE_METHODS:
             return render(
                 request,
                 "403.html",
-                {"reason": f"Your access to {tenant.name} is read-only."},
+                {"reason": _("Your access to %(brand)s is read-only.") % {"brand": tenant.name}},
                 status=403,
             )
         request.access = access  # type: ignore[attr-defined]
         return self.get_response(request)
+
+
+def language_for(request: HttpRequest) -> str:
+    """The person's chosen language; else, on a brand host, the brand's; else the browser's."""
+    user = getattr(request, "user", None)
+    chosen = getattr(user, "language", "") if user is not None else ""
+    tenant = getattr(request, "tenant", None)
+    if not chosen and tenant is not None and not tenant.is_public:
+        chosen = tenant.language
+    available = {code for code, _name in settings.LANGUAGES}
+    if chosen in available:
+        return str(chosen)
+    return translation.get_language_from_request(request)
+
+
+class LanguageMiddleware:
+    """Activates the language of `language_for` for the request (Django's LocaleMiddleware
+    knows neither the person's choice nor the brand's language)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        # The API is a contract for programs: its messages and labels stay in English.
+        api = request.path.startswith("/api/")
+        language = settings.LANGUAGE_CODE if api else language_for(request)
+        translation.activate(language)
+        request.LANGUAGE_CODE = language  # type: ignore[attr-defined]
+        response = self.get_response(request)
+        response.headers.setdefault("Content-Language", language)
+        patch_vary_headers(response, ("Accept-Language", "Cookie"))
+        return response

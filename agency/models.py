@@ -9,6 +9,7 @@ from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, Permis
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class UserManager(BaseUserManager["User"]):
@@ -36,6 +37,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False, help_text="May use the Django admin.")
     date_joined = models.DateTimeField(default=timezone.now)
+    # The interface's language this person chose; empty: the brand's on its pages, else the
+    # browser's.
+    language = models.CharField(max_length=8, blank=True, choices=settings.LANGUAGES)
 
     objects = UserManager()
 
@@ -48,10 +52,10 @@ class User(AbstractBaseUser, PermissionsMixin):
 
 
 class Role(models.TextChoices):
-    AGENCY_ADMIN = "agency_admin", "Agency admin"
-    ACCOUNT_MANAGER = "account_manager", "Account manager"
-    AGENCY_STAFF = "agency_staff", "Agency staff"
-    CLIENT_VIEWER = "client_viewer", "Client viewer"
+    AGENCY_ADMIN = "agency_admin", _("Agency admin")
+    ACCOUNT_MANAGER = "account_manager", _("Account manager")
+    AGENCY_STAFF = "agency_staff", _("Agency staff")
+    CLIENT_VIEWER = "client_viewer", _("Client viewer")
 
 
 AGENCY_WIDE_ROLES = (Role.AGENCY_ADMIN, Role.ACCOUNT_MANAGER)
@@ -124,10 +128,10 @@ class AuditEvent(models.Model):
 class DeskState(models.TextChoices):
     """How a brand stands on the desk, from its open wave's verdict (noise reads as calm)."""
 
-    CALM = "calm", "Calm"
-    WATCH = "watch", "Watch"
-    ISSUE = "issue", "Issue"
-    CRISIS = "crisis", "Crisis"
+    CALM = "calm", _("Calm")
+    WATCH = "watch", _("Watch")
+    ISSUE = "issue", _("Issue")
+    CRISIS = "crisis", _("Crisis")
 
 
 DESK_RANK = {state: rank for rank, state in enumerate(DeskState.values)}

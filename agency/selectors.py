@@ -88,3 +88,35 @@ def desk_rows(*, user: User | AnonymousUser) -> list[DeskRow]:
     statuses = {s.client_id: s for s in BrandStatus.objects.filter(client__in=clients)}
     rows = [DeskRow(client=c, status=statuses.get(c.pk)) for c in clients]
     return sorted(rows, key=lambda row: (-row.rank, row.client.name.lower()))
+
+
+@dataclass(frozen=True)
+class BrandMembers:
+    """Who has access to one brand: agency-wide roles, its agency staff, its client viewers."""
+
+    agency_wide: list[Membership]
+    staff: list[Membership]
+    viewers: list[Membership]
+
+
+def brand_members(*, client: Client) -> BrandMembers:
+    """Everyone who may open `client`, by kind, in e-mail order: one query (public schema)."""
+    memberships = (
+        Membership.objects.filter(role__in=AGENCY_WIDE_ROLES, client__isnull=True)
+        | Membership.objects.filter(client=client)
+    ).select_related("user")
+    by_role: dict[str, list[Membership]] = {role: [] for role in Role.values}
+    for membership in memberships.order_by("user__email", "pk"):
+        by_role[membership.role].append(membership)
+    return BrandMembers(
+        agency_wide=by_role[Role.AGENCY_ADMIN] + by_role[Role.ACCOUNT_MANAGER],
+        staff=by_role[Role.AGENCY_STAFF],
+        viewers=by_role[Role.CLIENT_VIEWER],
+    )
+
+
+def user_by_email(*, email: str) -> User | None:
+    """The user with this e-mail address (stored in lower case, agency.services.user_create)."""
+    from agency.models import User
+
+    return User.objects.filter(email=email.strip().lower()).first()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.db import transaction
 
 from agency.exceptions import StormdeskError
@@ -77,3 +78,45 @@ def membership_grant(
         role=role.value,
     )
     return membership
+
+
+@transaction.atomic
+def membership_revoke(
+    *, client: Client, user: User, acting_user: User | None = None
+) -> Membership | None:
+    """Take away `user`'s role on `client` (agency staff, client viewer); returns what was
+    revoked, None when there was nothing to revoke (idempotent).
+
+    An agency-wide role (admin, account manager) is not a role on one brand: revoking it from
+    a brand is refused. Runs in the public schema (memberships live there)."""
+    if client.is_public:
+        raise MembershipError("The agency itself is not a client brand.", field="client")
+    existing = Membership.objects.select_for_update().filter(user=user)
+    membership = existing.filter(client=client).first()
+    if membership is None:
+        wide = existing.filter(client__isnull=True).first()
+        if wide is not None:
+            raise MembershipError(
+                f"{Role(wide.role).label} is an agency-wide role: it is not revoked from one "
+                "brand.",
+                field="user",
+            )
+        return None
+    membership.delete()
+    audit_record(
+        verb="membership.revoked",
+        acting_user=acting_user,
+        client_slug=client.slug,
+        user=user.email,
+        role=membership.role,
+    )
+    return membership
+
+
+def user_language_set(*, user: User, language: str) -> User:
+    """Store the interface language `user` chose ("" for the brand's, else the browser's)."""
+    if language and language not in {code for code, _ in settings.LANGUAGES}:
+        raise StormdeskError(f"Stormdesk does not speak {language!r}.", field="language")
+    user.language = language
+    user.save(update_fields=["language"])
+    return user

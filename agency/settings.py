@@ -92,6 +92,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Before the access check, so that its refusals speak the person's language too.
+    "agency.middleware.LanguageMiddleware",
     "agency.middleware.TenantAccessMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -276,6 +278,11 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # drf-spectacular's own hook, then the webhooks (plain Django views) in the brand schema.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "agency.api_schema.document_webhooks",
+    ],
     # The schema and its UI are behind the same membership check as the API itself.
     "SERVE_PERMISSIONS": ["agency.permissions.TenantAccess"],
     # Swagger UI's assets are served from the installed package, not a CDN.
@@ -309,6 +316,10 @@ vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Stormdesk <desk@stormdesk.localhost>")
 
 LANGUAGE_CODE = "en"
+# The interface's languages (the agencies this is for work in them); each person picks one, a
+# brand's language is the default on its pages (agency.middleware.LanguageMiddleware).
+LANGUAGES = [("en", "English"), ("nl", "Nederlands"), ("sv", "Svenska")]
+LOCALE_PATHS = [BASE_DIR / "agency" / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

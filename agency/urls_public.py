@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.routers import SimpleRouter
 
 from agency import api, views
+from clients import views as client_views
 from clients.api import ClientViewSet
 
 router = SimpleRouter()
@@ -22,6 +23,8 @@ SWAGGER_PAGE = "agency/swagger_ui.html"
 urlpatterns = [
     path("", views.portal_home, name="portal-home"),
     path("desk/rows/", views.desk_refresh, name="desk-rows"),
+    path("brands/new/", client_views.brand_onboard, name="brand-onboard"),
+    path("language/", views.language_choose, name="language"),
     path("healthz", views.healthz, name="healthz"),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),

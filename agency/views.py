@@ -2,16 +2,30 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
+from django import forms
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils import translation
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext_lazy as _
 
+from agency.middleware import language_for
 from agency.models import AGENCY_ROLES, Role
-from agency.selectors import clients_for_user, desk_rows, user_agency_role
+from agency.selectors import (
+    clients_for_user,
+    desk_rows,
+    user_agency_role,
+    user_can_manage_clients,
+)
+from agency.services import user_language_set
 
 
 @login_required
@@ -31,6 +45,7 @@ def portal_home(request: HttpRequest) -> HttpResponse:
             "role": role.label,
             "rows": desk_rows(user=request.user),
             "poll_seconds": settings.DESK_POLL_SECONDS,
+            "onboards": user_can_manage_clients(user=request.user),
         },
     )
 
@@ -61,3 +76,42 @@ def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse(
         {"status": "ok" if healthy else "degraded", **checks}, status=200 if healthy else 503
     )
+
+
+class LanguageForm(forms.Form):
+    language = forms.ChoiceField(
+        label=_("Language of the interface"),
+        required=False,
+        choices=[("", _("The brand's language (else my browser's)")), *settings.LANGUAGES],
+        widget=forms.RadioSelect,
+    )
+    next = forms.CharField(required=False, widget=forms.HiddenInput)
+
+
+def _back_to(request: HttpRequest, target: str) -> str:
+    """Where to go after the choice: the page it came from, on the portal or a brand host."""
+    hosts = {settings.BASE_DOMAIN, request.get_host()}
+    netloc = urlsplit(target).netloc
+    if (urlsplit(target).hostname or "").endswith("." + settings.BASE_DOMAIN):
+        hosts.add(netloc)  # a brand host, on whatever port the portal is reached
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts=hosts):
+        return target
+    return "/"
+
+
+@login_required
+def language_choose(request: HttpRequest) -> HttpResponse:
+    """The person's language of the interface, stored on them (every host reads it)."""
+    user = request.user
+    if request.method == "POST":
+        form = LanguageForm(request.POST)
+        if form.is_valid():
+            user_language_set(user=user, language=form.cleaned_data["language"])  # type: ignore[arg-type]
+            translation.activate(language_for(request))
+            messages.success(request, _("Language saved."))
+            return redirect(_back_to(request, form.cleaned_data["next"]))
+        return render(request, "agency/language.html", {"form": form}, status=400)
+    form = LanguageForm(
+        initial={"language": user.language, "next": request.GET.get("next", "")}  # type: ignore[union-attr]
+    )
+    return render(request, "agency/language.html", {"form": form})

@@ -4,9 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import extend_schema
+from django.http import FileResponse
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+)
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
 from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -16,8 +25,13 @@ from agency.api_schema import error_response
 from agency.models import User
 from agency.permissions import ManagesClients, TenantAccess
 from agency.selectors import clients_for_user
-from clients.models import Client, ClientExport, Language
-from clients.services import client_export_request, client_offboard, client_onboard
+from clients.models import Client, ClientExport, ExportStatus, Language
+from clients.services import (
+    client_export_archive,
+    client_export_request,
+    client_offboard,
+    client_onboard,
+)
 
 
 class ClientSerializer(serializers.ModelSerializer[Client]):
@@ -41,6 +55,11 @@ class ExportSerializer(serializers.ModelSerializer[ClientExport]):
         slug_field="email", read_only=True, allow_null=True
     )
 
+    download_url = serializers.SerializerMethodField(
+        help_text="Where to download the archive (a zip), once it is done; null before, and "
+        "once its brand is offboarded."
+    )
+
     class Meta:
         model = ClientExport
         fields = [
@@ -55,7 +74,20 @@ class ExportSerializer(serializers.ModelSerializer[ClientExport]):
             "requested_by",
             "created_at",
             "finished_at",
+            "download_url",
         ]
+
+    @extend_schema_field({"type": "string", "format": "uri", "nullable": True})
+    def get_download_url(self, export: ClientExport) -> str | None:
+        if export.status != ExportStatus.DONE or not export.client_id or self.context.get("gone"):
+            return None
+        path = reverse(
+            "v1:client-export-download",
+            urlconf="agency.urls_public",
+            kwargs={"slug": export.client_slug, "export_id": export.pk},
+        )
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request is not None else path
 
 
 class BySlug(CursorPagination):
@@ -74,7 +106,7 @@ class ClientViewSet(viewsets.GenericViewSet[Client]):
     pagination_class = BySlug
 
     def get_permissions(self) -> list[Any]:
-        if self.action in ("create", "destroy", "exports"):
+        if self.action in ("create", "destroy", "exports", "export_download"):
             return [TenantAccess(), ManagesClients()]
         return [TenantAccess()]
 
@@ -117,7 +149,8 @@ class ClientViewSet(viewsets.GenericViewSet[Client]):
     )
     def destroy(self, request: Request, slug: str) -> Response:
         export = client_offboard(client=self.get_object(), acting_user=acting_user(request))
-        return Response(ExportSerializer(export).data)
+        # (the archive outlives the brand, but not the brand's address)
+        return Response(ExportSerializer(export, context={"gone": True}).data)
 
     @extend_schema(
         methods=["GET"], responses=ExportSerializer(many=True), summary="The brand's exports"
@@ -134,4 +167,35 @@ class ClientViewSet(viewsets.GenericViewSet[Client]):
         exports = ClientExport.objects.filter(client=client).select_related("requested_by")
         # (the viewset's type is of brands; this page is of their exports)
         page = self.paginate_queryset(exports)  # type: ignore[arg-type]
-        return self.get_paginated_response(ExportSerializer(page, many=True).data)
+        context = {"request": request}
+        return self.get_paginated_response(ExportSerializer(page, many=True, context=context).data)
+
+    @extend_schema(
+        parameters=[OpenApiParameter("export_id", int, OpenApiParameter.PATH)],
+        responses={
+            (200, "application/zip"): OpenApiResponse(
+                OpenApiTypes.BINARY, description="The archive, as `download_url` gives it."
+            ),
+            404: error_response("No finished export with this id of this brand."),
+        },
+        summary="Download an export's archive",
+        description="The zip of a finished export (its `download_url`), for admins and account "
+        "managers; its `sha256` is on the export.",
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path=r"exports/(?P<export_id>[0-9]{1,18})/download",
+        url_name="export-download",
+    )
+    def export_download(self, request: Request, slug: str, export_id: str) -> FileResponse:
+        archive = client_export_archive(client=self.get_object(), export_id=int(export_id))
+        if archive is None:
+            raise NotFound("No finished export with this id of this brand.")
+        # Streamed from the file in blocks, never read whole into memory.
+        return FileResponse(
+            archive.open("rb"),
+            as_attachment=True,
+            filename=archive.name,
+            content_type="application/zip",
+        )

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 from django_tenants.models import DomainMixin, TenantMixin
 from django_tenants.utils import get_public_schema_name
 
@@ -16,11 +17,11 @@ RESERVED_SLUGS = frozenset(
 
 
 class Language(models.TextChoices):
-    ENGLISH = "en", "English"
-    DUTCH = "nl", "Dutch"
-    SWEDISH = "sv", "Swedish"
-    GERMAN = "de", "German"
-    FRENCH = "fr", "French"
+    ENGLISH = "en", _("English")
+    DUTCH = "nl", _("Dutch")
+    SWEDISH = "sv", _("Swedish")
+    GERMAN = "de", _("German")
+    FRENCH = "fr", _("French")
 
 
 class ClientQuerySet(models.QuerySet["Client"]):

@@ -289,6 +289,23 @@ def client_export_write(*, export: ClientExport) -> ClientExport:
     return export
 
 
+def client_export_archive(*, client: Client, export_id: int) -> Path | None:
+    """The archive file of `client`'s finished export `export_id`, for download; None for
+    another brand's export, one not finished, or a file that is gone or not under EXPORT_ROOT
+    (the path is the one the export wrote, never a caller's). Reads the public schema only."""
+    path = (
+        ClientExport.objects.filter(client=client, pk=export_id, status=ExportStatus.DONE)
+        .values_list("path", flat=True)
+        .first()
+    )
+    if not path:
+        return None
+    archive = Path(path).resolve()
+    if not archive.is_relative_to(Path(settings.EXPORT_ROOT).resolve()) or not archive.is_file():
+        return None
+    return archive
+
+
 def client_offboard(*, client: Client, acting_user: User | None = None) -> ClientExport:
     """Archive the brand's data, then drop its schema, domains and memberships.
 

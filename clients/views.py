@@ -1,10 +1,89 @@
-"""Pages of the clients app: the answer to a host that belongs to no brand."""
+"""Pages of the clients app: onboarding a brand on the portal, and the answer to a host that
+belongs to no brand."""
 
+from __future__ import annotations
+
+import logging
+import time
+import zoneinfo
+from functools import cache
+
+from django import forms
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.shortcuts import render
 from django.template.loader import render_to_string
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_http_methods
 
+from agency.selectors import user_can_manage_clients
+from clients.exceptions import OnboardingError
+from clients.models import Language
+from clients.services import client_onboard
 from clients.tenancy import host_normalize
+
+logger = logging.getLogger(__name__)
+
+
+@cache
+def time_zones() -> list[str]:
+    return sorted(zoneinfo.available_timezones())
+
+
+class OnboardForm(forms.Form):
+    """What the API's OnboardSerializer takes; clients.services.client_onboard checks the rest
+    (slug, reserved names, time zone) and its errors become the fields' errors."""
+
+    name = forms.CharField(label=_("Name"), max_length=200)
+    slug = forms.CharField(
+        label=_("Slug"),
+        max_length=40,
+        help_text=_(
+            "The brand's host name: 3 to 40 lowercase letters, digits and hyphens, e.g. "
+            "alpha-bakery."
+        ),
+    )
+    timezone = forms.CharField(
+        label=_("Time zone"),
+        max_length=64,
+        initial="Europe/Amsterdam",
+        help_text=_("Where the brand lives: its pages and reports tell time there."),
+        widget=forms.TextInput(attrs={"list": "time-zones", "autocomplete": "off"}),
+    )
+    language = forms.ChoiceField(
+        label=_("Language"), choices=Language.choices, initial=Language.ENGLISH
+    )
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def brand_onboard(request: HttpRequest) -> HttpResponse:
+    """A new brand (agency admins and account managers): its schema, host and defaults, then
+    its dashboard on its own host. Creating the schema takes a few seconds, in the request."""
+    if not user_can_manage_clients(user=request.user):
+        raise PermissionDenied
+    form = OnboardForm(request.POST if request.method == "POST" else None)
+    if form.is_valid():
+        data = form.cleaned_data
+        started = time.monotonic()
+        try:
+            client = client_onboard(
+                name=data["name"],
+                slug=data["slug"],
+                timezone_name=data["timezone"],
+                language=data["language"],
+                acting_user=request.user,  # type: ignore[arg-type]
+            )
+        except OnboardingError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            logger.info("onboarded %s in %.1f s", client.slug, time.monotonic() - started)
+            return HttpResponseRedirect(client.get_absolute_url())
+    status = 400 if form.is_bound else 200
+    context = {"form": form, "time_zones": time_zones()}
+    return render(request, "clients/onboard.html", context, status=status)
 
 
 def unknown_host(request: HttpRequest) -> HttpResponse:

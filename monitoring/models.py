@@ -6,6 +6,7 @@ from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVectorField
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class BrandSettings(models.Model):
@@ -67,16 +68,16 @@ class Platform(models.TextChoices):
     REDDIT = "reddit", "Reddit"
     MASTODON = "mastodon", "Mastodon"
     BLUESKY = "bluesky", "Bluesky"
-    NEWS = "news", "News / RSS"
-    REVIEWS = "reviews", "Review sites"
-    OTHER = "other", "Other"
+    NEWS = "news", _("News / RSS")
+    REVIEWS = "reviews", _("Review sites")
+    OTHER = "other", _("Other")
 
 
 class SourceKind(models.TextChoices):
-    OWNED = "owned", "Owned account or page"
-    KEYWORD = "keyword", "Keyword query"
-    HASHTAG = "hashtag", "Hashtag"
-    FEED = "feed", "Feed"
+    OWNED = "owned", _("Owned account or page")
+    KEYWORD = "keyword", _("Keyword query")
+    HASHTAG = "hashtag", _("Hashtag")
+    FEED = "feed", _("Feed")
 
 
 class Source(models.Model):
@@ -156,20 +157,20 @@ class AuthorReach(models.Model):
 
 
 class Sentiment(models.TextChoices):
-    POSITIVE = "pos", "Positive"
-    NEUTRAL = "neu", "Neutral"
-    NEGATIVE = "neg", "Negative"
+    POSITIVE = "pos", _("Positive")
+    NEUTRAL = "neu", _("Neutral")
+    NEGATIVE = "neg", _("Negative")
 
 
 class ReachTier(models.TextChoices):
     """An author's follower count in bands, as a person reads it."""
 
-    UNKNOWN = "", "Unknown"
-    NANO = "nano", "Under 1,000"
-    MICRO = "micro", "1,000-10,000"
-    MID = "mid", "10,000-100,000"
-    MACRO = "macro", "100,000-1 million"
-    MEGA = "mega", "Over 1 million"
+    UNKNOWN = "", _("Unknown")
+    NANO = "nano", _("Under 1,000")
+    MICRO = "micro", _("1,000-10,000")
+    MID = "mid", _("10,000-100,000")
+    MACRO = "macro", _("100,000-1 million")
+    MEGA = "mega", _("Over 1 million")
 
 
 class Mention(models.Model):
@@ -261,16 +262,16 @@ class MentionSearch(models.Model):
 
 
 class Channel(models.TextChoices):
-    WEBHOOK = "webhook", "Webhook"
-    IMPORT = "import", "Import"
-    API = "api", "API"
-    POLL = "poll", "Polling"
+    WEBHOOK = "webhook", _("Webhook")
+    IMPORT = "import", _("Import")
+    API = "api", _("API")
+    POLL = "poll", _("Polling")
 
 
 class DeadLetterStatus(models.TextChoices):
-    OPEN = "open", "Open"
-    REPLAYED = "replayed", "Replayed"
-    DISCARDED = "discarded", "Discarded"
+    OPEN = "open", _("Open")
+    REPLAYED = "replayed", _("Replayed")
+    DISCARDED = "discarded", _("Discarded")
 
 
 class DeadLetter(models.Model):
@@ -300,10 +301,10 @@ class DeadLetter(models.Model):
 
 
 class ImportStatus(models.TextChoices):
-    QUEUED = "queued", "Queued"
-    RUNNING = "running", "Running"
-    DONE = "done", "Done"
-    FAILED = "failed", "Failed"
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
 
 
 class ImportJob(models.Model):
@@ -337,10 +338,10 @@ class ImportJob(models.Model):
 class Level(models.TextChoices):
     """A wave's verdict, in rising order."""
 
-    NOISE = "noise", "Noise"
-    WATCH = "watch", "Watch"
-    ISSUE = "issue", "Issue"
-    CRISIS = "crisis", "Crisis"
+    NOISE = "noise", _("Noise")
+    WATCH = "watch", _("Watch")
+    ISSUE = "issue", _("Issue")
+    CRISIS = "crisis", _("Crisis")
 
 
 LEVEL_ORDER = {level: rank for rank, level in enumerate(Level.values)}
@@ -379,8 +380,8 @@ class VolumeBin(models.Model):
 
 
 class WaveStatus(models.TextChoices):
-    OPEN = "open", "Open"
-    CLOSED = "closed", "Closed"
+    OPEN = "open", _("Open")
+    CLOSED = "closed", _("Closed")
 
 
 class Wave(models.Model):
@@ -414,10 +415,10 @@ class Wave(models.Model):
 
 
 class AlertStatus(models.TextChoices):
-    NEW = "new", "New"
-    ACKNOWLEDGED = "acknowledged", "Acknowledged"
-    RESOLVED = "resolved", "Resolved"
-    DISMISSED = "dismissed", "Dismissed as noise"
+    NEW = "new", _("New")
+    ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+    RESOLVED = "resolved", _("Resolved")
+    DISMISSED = "dismissed", _("Dismissed as noise")
 
 
 class Alert(models.Model):
@@ -448,3 +449,49 @@ class Alert(models.Model):
 
     def __str__(self) -> str:
         return f"alert {self.pk}: {self.title}"
+
+
+class MentionHour(models.Model):
+    """How many mentions of one platform and sentiment were posted in one hour (UTC), shares
+    apart: the rollup the dashboard and the reports read instead of the mentions table.
+
+    Rebuilt for the hours a processing run touched (monitoring.services.rollups), so a late
+    import, an edit or a deletion is counted as the mentions now stand."""
+
+    hour = models.DateTimeField()
+    platform = models.CharField(max_length=20, choices=Platform.choices)
+    sentiment = models.CharField(max_length=3, choices=Sentiment.choices, blank=True)
+    share = models.BooleanField()
+    mentions = models.PositiveIntegerField()
+    multiplier_mentions = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["hour", "platform", "sentiment", "share"], name="mentionhour_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.hour:%Y-%m-%d %H}h {self.platform} {self.sentiment}: {self.mentions}"
+
+
+class MultiplierDay(models.Model):
+    """One multiplier's mentions of the brand on one day (UTC): the top multipliers of a range
+    without reading the mentions table. Rebuilt with MentionHour."""
+
+    day = models.DateField()
+    author = models.ForeignKey(Author, on_delete=models.CASCADE, related_name="+")
+    mentions = models.PositiveIntegerField()
+    negative = models.PositiveIntegerField()
+    followers = models.BigIntegerField(null=True)
+    last_posted_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["day", "author"], name="multiplierday_unique")
+        ]
+        indexes = [models.Index(fields=["day"], name="multiplierday_day")]
+
+    def __str__(self) -> str:
+        return f"{self.day} author {self.author_id}: {self.mentions}"

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from django.db.models import Count, F, OuterRef, QuerySet, Subquery
+from django.db import connection
+from django.db.models import Count, F, Max, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -15,9 +18,14 @@ from monitoring.health import Health, source_health
 from monitoring.models import (
     Alert,
     BrandSettings,
+    Channel,
     DeadLetter,
     DeadLetterStatus,
+    ImportJob,
+    Level,
     Mention,
+    MultiplierDay,
+    Sentiment,
     Source,
     VolumeBin,
     Wave,
@@ -65,6 +73,7 @@ def sources_with_stats(*, client: Client) -> QuerySet[Source]:
     return Source.objects.annotate(
         last_received_at=Subquery(live.order_by("-received_at").values("received_at")[:1]),
         mentions_last_hour=count_since(now - timedelta(hours=1)),
+        mentions_last_day=count_since(now - timedelta(days=1)),
         mentions_in_window=count_since(now - RATE_WINDOW),
         # What reached the source but could not be stored, waiting for a person: nothing a
         # door or a connector could not read is dropped without showing here.
@@ -97,6 +106,15 @@ def source_health_of(source: Any, *, now: datetime | None = None) -> Health:
         mentions_last_hour=source.mentions_last_hour,
         expected_per_hour=expected,
         active_since=source.created_at,
+    )
+
+
+def source_failing(source: Source) -> bool:
+    """Whether the source's last poll or test failed after its last success (the desk and the
+    sources page say "failing" on this)."""
+    return bool(
+        source.last_error_at
+        and (source.last_success_at is None or source.last_error_at > source.last_success_at)
     )
 
 
@@ -191,3 +209,204 @@ def wave_mentions_by_reach(*, client: Client, wave: Wave, limit: int = 50) -> Qu
         .select_related("author")
         .order_by(F("author__followers").desc(nulls_last=True), "-posted_at")[:limit]
     )
+
+
+def waves_filter(
+    *, client: Client, level: str | None = None, status: str | None = None
+) -> QuerySet[Wave]:
+    """The brand's waves with their alerts, newest first; `level` is the peak level (as the
+    API's wave list filters)."""
+    tenancy.require_tenant(client)
+    waves = Wave.objects.select_related("alert").order_by("-started_at", "-id")
+    if level:
+        waves = waves.filter(peak_level=level)
+    if status:
+        waves = waves.filter(status=status)
+    return waves
+
+
+def source_names(*, client: Client) -> list[tuple[int, str]]:
+    """The brand's sources as (id, name), by name: the choices of a filter."""
+    tenancy.require_tenant(client)
+    return list(Source.objects.order_by("name", "pk").values_list("pk", "name"))
+
+
+def mention_originals(*, client: Client, mentions: list[Mention]) -> dict[tuple[int, str], Mention]:
+    """The stored originals of the shares among `mentions`, by (source id, external id): one
+    query on the (source, external_id) unique index."""
+    tenancy.require_tenant(client)
+    shares = {(m.source_id, m.repost_of) for m in mentions if m.repost_of}
+    if not shares:
+        return {}
+    originals = Mention.objects.filter(
+        source_id__in={source for source, _ in shares},
+        external_id__in={external for _, external in shares},
+    ).select_related("author")
+    return {
+        (m.source_id, m.external_id): m for m in originals if (m.source_id, m.external_id) in shares
+    }
+
+
+# The dashboard's ranges: how many points of which step, newest last.
+DASHBOARD_RANGES = {"hour": 48, "day": 30, "week": 26}
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    """A brand's figures over a range, from the rollups (MentionHour, MultiplierDay)."""
+
+    by: str
+    starts: list[datetime]  # each point's start, in the brand's zone
+    mentions: list[int]
+    negative: list[int]
+    platforms: list[tuple[str, int]]  # most first
+    sentiment: dict[str, int]  # of the mentions that are not shares; "" not analysed
+    shares: int
+    waves: list[Wave]
+    multipliers: list[dict[str, Any]]
+
+    @property
+    def total(self) -> int:
+        return sum(self.mentions)
+
+    @property
+    def end(self) -> datetime:
+        return _step(self.starts[-1], self.by, 1)
+
+
+def _step(moment: datetime, by: str, n: int) -> datetime:
+    """`moment` moved n points on: hours as elapsed time; days and weeks on the local calendar
+    (a day across a DST change lasts 23 or 25 hours)."""
+    if by == "hour":
+        return (moment.astimezone(UTC) + timedelta(hours=n)).astimezone(moment.tzinfo)
+    days = n * (7 if by == "week" else 1)
+    local = moment.replace(tzinfo=None) + timedelta(days=days)
+    return local.replace(tzinfo=moment.tzinfo)
+
+
+def _range_starts(by: str, now: datetime, zone: ZoneInfo) -> list[datetime]:
+    local = now.astimezone(zone)
+    if by == "hour":
+        last = local.replace(minute=0, second=0, microsecond=0)
+    else:
+        last = local.replace(hour=0, minute=0, second=0, microsecond=0, tzinfo=None)
+        if by == "week":
+            last -= timedelta(days=last.weekday())
+        last = last.replace(tzinfo=zone)
+    points = DASHBOARD_RANGES[by]
+    return [_step(last, by, n) for n in range(1 - points, 1)]
+
+
+# Per point, platform, sentiment and share: day and week points begin at the brand's local
+# midnight (and Monday), hour points at the hour.
+_DASHBOARD_SQL = """
+SELECT date_trunc(%(unit)s, hour AT TIME ZONE %(zone)s) AS point, platform, sentiment, share,
+       sum(mentions)
+FROM monitoring_mentionhour
+WHERE hour >= %(begin)s AND hour < %(end)s
+GROUP BY 1, 2, 3, 4
+"""
+
+
+def brand_dashboard(*, client: Client, by: str = "day", now: datetime | None = None) -> Dashboard:
+    """The dashboard over the range `by` (hour: the last 48 hours; day: 30 days; week: 26
+    weeks), in three queries over the rollups and the waves, whatever the brand's volume."""
+    tenancy.require_tenant(client)
+    zone = _zone(client.timezone)
+    starts = _range_starts(by, now or timezone.now(), zone)
+    begin, end = starts[0], _step(starts[-1], by, 1)
+    index = {start.replace(tzinfo=None): n for n, start in enumerate(starts)}
+    mentions = [0] * len(starts)
+    negative = [0] * len(starts)
+    platforms: dict[str, int] = {}
+    sentiment: dict[str, int] = {}
+    shares = 0
+    with connection.cursor() as cursor:
+        cursor.execute(_DASHBOARD_SQL, {"unit": by, "zone": zone.key, "begin": begin, "end": end})
+        for point, platform, feeling, share, count in cursor.fetchall():
+            n = index.get(point)
+            if n is None:  # an hour of a DST change outside the range's points
+                continue
+            mentions[n] += count
+            platforms[platform] = platforms.get(platform, 0) + count
+            if share:
+                shares += count
+                continue
+            sentiment[feeling] = sentiment.get(feeling, 0) + count
+            if feeling == Sentiment.NEGATIVE:
+                negative[n] += count
+    waves = list(
+        Wave.objects.filter(started_at__lt=end)
+        .filter(Q(ended_at__isnull=True) | Q(ended_at__gte=begin))
+        .exclude(peak_level=Level.NOISE)
+        .select_related("alert")
+        .order_by("started_at")[:50]
+    )
+    multipliers = list(
+        MultiplierDay.objects.filter(day__gte=begin.astimezone(UTC).date())
+        .values(
+            "author_id",
+            "author__platform",
+            "author__handle",
+            "author__display_name",
+            "author__is_journalist",
+            "author__is_ambassador",
+        )
+        .annotate(
+            mentions_sum=Sum("mentions"),
+            negative_sum=Sum("negative"),
+            reach=Max("followers"),
+            last_posted=Max("last_posted_at"),
+        )
+        .order_by(F("reach").desc(nulls_last=True), "-mentions_sum", "author_id")[:10]
+    )
+    return Dashboard(
+        by=by,
+        starts=starts,
+        mentions=mentions,
+        negative=negative,
+        platforms=sorted(platforms.items(), key=lambda kv: (-kv[1], kv[0])),
+        sentiment=sentiment,
+        shares=shares,
+        waves=waves,
+        multipliers=multipliers,
+    )
+
+
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def dead_letters_filter(
+    *,
+    client: Client,
+    status: str | None = None,
+    channel: str | None = None,
+    source: int | None = None,
+    q: str | None = None,
+    job: ImportJob | None = None,
+) -> QuerySet[DeadLetter]:
+    """The brand's dead letters, newest first, filtered (the API's list by status alone; the
+    page by the rest too)."""
+    tenancy.require_tenant(client)
+    letters = DeadLetter.objects.select_related("source").order_by("-received_at", "-id")
+    if status:
+        letters = letters.filter(status=status)
+    if channel:
+        letters = letters.filter(channel=channel)
+    if source:
+        letters = letters.filter(source_id=source)
+    if q:
+        letters = letters.filter(errors__icontains=q)
+    if job is not None:
+        # A letter does not name its import: those of the job's source, by the import door,
+        # while the job ran.
+        letters = letters.filter(
+            channel=Channel.IMPORT, source_id=job.source_id, received_at__gte=job.created_at
+        )
+        if job.finished_at:
+            letters = letters.filter(received_at__lte=job.finished_at)
+    return letters

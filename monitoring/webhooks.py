@@ -208,3 +208,164 @@ def meta_webhook(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
         return _ingest(source, batch, lambda batch: meta_items(batch.envelope))
     # Not Meta's format: our own batch, signed with the app secret.
     return _ingest(source, read_batch(request.body, list_key="mentions"), _our_items)
+
+
+# --- The OpenAPI description (agency.api_schema.document_webhooks adds it to the brand's) -------
+# These views are plain Django views, so that DRF's authentication, negotiation and parsing
+# never touch a platform's request: the schema generator cannot see them, hence by hand.
+
+_ERROR = {"$ref": "#/components/schemas/Error"}
+_RESULT = {"$ref": "#/components/schemas/IngestResult"}
+_BATCH = {
+    "oneOf": [
+        {"$ref": "#/components/schemas/MentionBatchRequest"},
+        {
+            "type": "array",
+            "items": {"$ref": "#/components/schemas/MentionInRequest"},
+            "maxItems": MAX_ITEMS,
+        },
+    ]
+}
+_META_EVENT = {
+    "type": "object",
+    "description": "Meta's change notification, as Meta sends it (Graph API webhooks).",
+    "properties": {
+        "object": {"type": "string", "description": "`page`, `instagram`, ..."},
+        "entry": {"type": "array", "items": {"type": "object"}, "maxItems": MAX_ITEMS},
+    },
+    "required": ["object"],
+}
+
+
+def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _header(name: str, description: str, **schema: Any) -> dict[str, Any]:
+    return {
+        "in": "header",
+        "name": name,
+        "required": True,
+        "description": description,
+        "schema": {"type": "string", **schema},
+    }
+
+
+def _batch_answers(signature: str) -> dict[str, Any]:
+    return {
+        "200": _json(_RESULT, "Each item stored or a duplicate."),
+        "207": _json(
+            _RESULT,
+            "Some items rejected, each in `rejected` with its field errors and its dead letter; "
+            "the others are stored.",
+        ),
+        "400": _json(
+            _ERROR,
+            "Signed, but no list of items in it: kept whole as a dead letter. Or a "
+            "Content-Length that is not a number.",
+        ),
+        "403": _json(
+            _ERROR, f"{signature}; or the source has no secret configured. Nothing is stored."
+        ),
+        "404": _json(_ERROR, "No active source with this id on this brand."),
+        "413": _json(
+            _ERROR,
+            f"Over {MAX_ITEMS} items or over the byte cap "
+            f"({settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes): refused whole, nothing stored.",
+        ),
+        "422": _json(_RESULT, "Every item rejected (see `rejected`); each kept as a dead letter."),
+    }
+
+
+def openapi_paths(prefix: str) -> dict[str, Any]:
+    """The webhooks' operations, under `prefix` (`/api/v1/hooks/`)."""
+    source = {
+        "in": "path",
+        "name": "public_id",
+        "required": True,
+        "description": "The source's `public_id` (its `webhook_urls` give both addresses).",
+        "schema": {"type": "string", "format": "uuid"},
+    }
+    common = {"tags": ["webhooks"], "security": [], "parameters": [source]}
+    signed = {
+        "post": {
+            **common,
+            "operationId": "hooks_signed",
+            "summary": "Push a signed batch of mentions",
+            "description": (
+                "For any pusher. Sign with the source's `webhook_secret` (a credential): "
+                '`X-Stormdesk-Signature: v1=<hex HMAC-SHA256 of "<timestamp>." + body>`, '
+                "with the same Unix time in `X-Stormdesk-Timestamp`; a time more than "
+                f"{REPLAY_WINDOW_SECONDS // 60} minutes off is refused, so that a captured "
+                "request cannot be replayed. The body is that of `sources/{id}/mentions/`; no "
+                "log-in or token, the signature is the credential."
+            ),
+            "parameters": [
+                source,
+                _header(
+                    "X-Stormdesk-Timestamp",
+                    "The Unix time of sending, in seconds.",
+                    pattern=_STAMP.pattern,
+                ),
+                _header(
+                    "X-Stormdesk-Signature",
+                    "`v1=` and the hex HMAC-SHA256 of `<timestamp>.<body>`.",
+                    maxLength=MAX_SIGNATURE_CHARS,
+                ),
+            ],
+            "requestBody": {"required": True, "content": {"application/json": {"schema": _BATCH}}},
+            "responses": _batch_answers("Refused: a missing, stale or wrong signature"),
+        }
+    }
+    meta = {
+        "get": {
+            **common,
+            "operationId": "hooks_meta_verify",
+            "summary": "Meta's verification handshake",
+            "description": (
+                "Meta calls this when the subscription is set up: the challenge is answered "
+                "when `hub.verify_token` is the source's `verify_token` (a credential)."
+            ),
+            "parameters": [
+                source,
+                *(
+                    {"in": "query", "name": name, "required": False, "schema": {"type": "string"}}
+                    for name in ("hub.mode", "hub.verify_token", "hub.challenge")
+                ),
+            ],
+            "responses": {
+                "200": {
+                    "description": "`hub.challenge`, echoed.",
+                    "content": {"text/plain": {"schema": {"type": "string"}}},
+                },
+                "403": _json(_ERROR, "Not `subscribe`, or not the source's verify token."),
+                "404": _json(_ERROR, "No active source with this id on this brand."),
+            },
+        },
+        "post": {
+            **common,
+            "operationId": "hooks_meta_events",
+            "summary": "Meta's events (Facebook Pages, Instagram, WhatsApp Business)",
+            "description": (
+                "Signed by Meta with the source's `app_secret` (a credential): "
+                "`X-Hub-Signature-256: sha256=<hex HMAC-SHA256 of the body>`. Meta's `entry` "
+                "list, or a batch of our own shape signed the same way."
+            ),
+            "parameters": [
+                source,
+                _header(
+                    "X-Hub-Signature-256",
+                    "`sha256=` and the hex HMAC-SHA256 of the body with the app secret.",
+                    maxLength=MAX_SIGNATURE_CHARS,
+                ),
+            ],
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {"schema": {"anyOf": [_META_EVENT, *_BATCH["oneOf"]]}}
+                },
+            },
+            "responses": _batch_answers("Refused: a missing or wrong X-Hub-Signature-256"),
+        },
+    }
+    return {f"{prefix}{{public_id}}/": signed, f"{prefix}{{public_id}}/meta/": meta}

@@ -80,7 +80,11 @@ def _create_world() -> None:
     for client, followers in ((alpha, ALPHA_FOLLOWERS), (bravo, BRAVO_FOLLOWERS)):
         with tenancy.tenant_context(client):
             BrandSettings.objects.update(multiplier_min_followers=followers)
-    users = {name: UserFactory.create(email=f"{name}@example.test") for name in USER_NAMES}
+    # Each has chosen English, so that tests read the pages' English text on every brand;
+    # tests/agency/test_language.py undoes the choice to see the brand's and browser's.
+    users = {
+        name: UserFactory.create(email=f"{name}@example.test", language="en") for name in USER_NAMES
+    }
     membership_grant(user=users["admin"], role=Role.AGENCY_ADMIN)
     membership_grant(user=users["manager"], role=Role.ACCOUNT_MANAGER)
     membership_grant(user=users["staff_a"], role=Role.AGENCY_STAFF, client=alpha)

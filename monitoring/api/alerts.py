@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import generics, serializers
 from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
@@ -18,13 +18,79 @@ from rest_framework.response import Response
 from agency.api_base import TenantGenericAPIView, acting_user, reject_unknown_fields
 from agency.api_schema import error_response
 from monitoring.models import Alert, AlertStatus, Level, Wave, WaveStatus
+from monitoring.selectors import waves_filter
 from monitoring.services.alerts import alert_acknowledge, alert_dismiss, alert_resolve
+
+
+class PeakSerializer(serializers.Serializer[Any]):
+    """The window of the wave that stood out most; empty until one has."""
+
+    series = serializers.CharField(
+        required=False,
+        help_text="The detector's series: `all` or a platform, `:neg` for negative mentions.",
+    )
+    value = serializers.FloatField(required=False, help_text="Mentions in the window.")
+    expected = serializers.FloatField(required=False, help_text="The usual for that window.")
+    minutes = serializers.IntegerField(required=False, help_text="The window's length.")
+    start = serializers.DateTimeField(required=False)
+    evidence = serializers.FloatField(required=False, help_text=">= 1: over the detector's bar.")
+    negative = serializers.BooleanField(required=False, help_text="A window of negative mentions.")
+
+
+class MultiplierSerializer(serializers.Serializer[Any]):
+    """A negative voice with a large reach (many followers, a journalist, an influencer)."""
+
+    handle = serializers.CharField()
+    platform = serializers.CharField()
+    followers = serializers.IntegerField(allow_null=True)
+    journalist = serializers.BooleanField()
+    influencer = serializers.BooleanField()
+
+
+class FiguresSerializer(serializers.Serializer[Any]):
+    """What detection last counted of the wave (monitoring.services.detection); a key is
+    absent until detection has counted it."""
+
+    peak = PeakSerializer(required=False)
+    points = serializers.IntegerField(required=False, help_text="The verdict's score.")
+    negative_authors = serializers.IntegerField(required=False)
+    emotional_negative = serializers.IntegerField(
+        required=False, help_text="Negative mentions in emotional words."
+    )
+    platforms = serializers.DictField(
+        child=serializers.IntegerField(),
+        required=False,
+        help_text="Negative mentions by platform.",
+    )
+    multipliers = MultiplierSerializer(many=True, required=False)
+    reposts = serializers.IntegerField(required=False, help_text="Shares of other posts.")
+    detector_alert = serializers.BooleanField(
+        required=False, help_text="A volume detector went over its bar during the wave."
+    )
+
+
+@extend_schema_field(
+    {
+        "type": "array",
+        "items": {"type": "string"},
+        "description": "Why the wave has its level, in plain words, strongest first.",
+    }
+)
+class ReasonsField(serializers.JSONField):
+    """`reasons` as stored (a list of sentences), typed for the schema."""
+
+
+@extend_schema_field(FiguresSerializer)
+class FiguresField(serializers.JSONField):
+    """`figures` as stored, typed for the schema."""
 
 
 class WaveSerializer(serializers.ModelSerializer[Wave]):
     alert: serializers.PrimaryKeyRelatedField[Alert] = serializers.PrimaryKeyRelatedField(
         read_only=True
     )
+    reasons = ReasonsField(read_only=True)
+    figures = FiguresField(read_only=True)
 
     class Meta:
         model = Wave
@@ -48,6 +114,7 @@ class WaveSerializer(serializers.ModelSerializer[Wave]):
 
 class AlertSerializer(serializers.ModelSerializer[Alert]):
     wave = WaveSerializer(read_only=True)
+    reasons = ReasonsField(read_only=True)
 
     class Meta:
         model = Alert
@@ -95,15 +162,10 @@ class WaveList(TenantGenericAPIView, generics.ListAPIView):  # type: ignore[misc
     pagination_class = type("ByStarted", (CursorPagination,), {"ordering": ("-started_at", "-id")})
 
     def scoped_queryset(self) -> QuerySet[Wave]:
-        waves = Wave.objects.select_related("alert")
         filters = WaveFilters(data=self.request.query_params)
         filters.is_valid(raise_exception=True)
         data = filters.validated_data
-        if "level" in data:
-            waves = waves.filter(peak_level=data["level"])
-        if "status" in data:
-            waves = waves.filter(status=data["status"])
-        return waves
+        return waves_filter(client=self.client, level=data.get("level"), status=data.get("status"))
 
     @extend_schema(parameters=[WaveFilters], summary="Waves with their verdicts, newest first")
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:

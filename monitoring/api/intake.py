@@ -7,12 +7,13 @@ import base64
 import csv
 import io
 from collections.abc import Iterator
-from typing import Any, cast
+from typing import Any, Literal, cast
 
+from django.conf import settings
 from django.db.models import QuerySet
 from django.http import StreamingHttpResponse
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema, extend_schema_field
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import generics, serializers, status
 from rest_framework.pagination import CursorPagination
 from rest_framework.parsers import BaseParser, MultiPartParser
@@ -27,7 +28,7 @@ from agency.api_base import (
     acting_user,
     reject_unknown_fields,
 )
-from agency.api_schema import error_response
+from agency.api_schema import AutoSchema, error_response
 from agency.parsers import TooLarge, read_capped
 from agency.selectors import Access, client_access
 from monitoring.exceptions import IngestError
@@ -44,8 +45,10 @@ from monitoring.models import (
     Source,
 )
 from monitoring.payloads import MAX_ITEMS, Batch, read_batch, readable_text
+from monitoring.schemas import MAX_TEXT, PLATFORMS
 from monitoring.selectors import (
     brand_settings_get,
+    dead_letters_filter,
     mentions_filter,
     source_health_of,
     sources_with_stats,
@@ -196,7 +199,9 @@ class SourcesScope(TenantGenericAPIView):
 
 
 class SourceList(SourcesScope, generics.ListCreateAPIView):  # type: ignore[misc]
-    pagination_class = None
+    """The brand's sources by name, a cursor page like every list."""
+
+    pagination_class = type("ByName", (CursorPagination,), {"ordering": ("name", "id")})
 
     def perform_create(self, serializer: Any) -> None:
         data = dict(serializer.validated_data)
@@ -245,24 +250,59 @@ class SourceTestConnection(SourcesScope):
 # --- Ingestion through the API -------------------------------------------------------------------
 
 
-class MentionInSerializer(serializers.Serializer[Any]):
-    """The shape of one mention sent in (documentation: monitoring.schemas checks it)."""
+# The bound of every count in monitoring.schemas (`Count`).
+MAX_COUNT = 10**15
 
-    external_id = serializers.CharField(max_length=200)
-    posted_at = serializers.DateTimeField(help_text="With a time zone; from 2000 to now + 1 day.")
-    text = serializers.CharField(required=False, allow_blank=True)
-    url = serializers.URLField(required=False, allow_blank=True)
-    author = serializers.DictField(required=False, allow_null=True)
-    language = serializers.CharField(required=False, allow_blank=True)
-    platform = serializers.CharField(required=False, allow_null=True)
-    thread_id = serializers.CharField(required=False, allow_blank=True)
-    parent_id = serializers.CharField(required=False, allow_blank=True)
-    likes = serializers.IntegerField(required=False, min_value=0, allow_null=True)
-    shares = serializers.IntegerField(required=False, min_value=0, allow_null=True)
-    comments = serializers.IntegerField(required=False, min_value=0, allow_null=True)
-    views = serializers.IntegerField(
-        required=False, min_value=0, allow_null=True, help_text="Absent or null: unknown."
+
+class AuthorInSerializer(serializers.Serializer[Any]):
+    """Who posted it (documentation: monitoring.schemas.AuthorIn checks it)."""
+
+    handle = serializers.CharField(max_length=200, help_text="The account's handle.")
+    display_name = serializers.CharField(required=False, allow_blank=True, max_length=300)
+    followers = serializers.IntegerField(
+        required=False, min_value=0, max_value=MAX_COUNT, allow_null=True
     )
+
+
+def _count(help_text: str = "Absent or null: unknown, not 0.") -> serializers.IntegerField:
+    return serializers.IntegerField(
+        required=False, min_value=0, max_value=MAX_COUNT, allow_null=True, help_text=help_text
+    )
+
+
+class MentionInSerializer(serializers.Serializer[Any]):
+    """One mention sent in (documentation: monitoring.schemas.MentionIn checks it). No other
+    field is taken: an item with one is rejected, with the others of the batch stored."""
+
+    external_id = serializers.CharField(
+        max_length=200, help_text="The platform's id of the post; with the source, its identity."
+    )
+    posted_at = serializers.DateTimeField(help_text="With a time zone; from 2000 to now + 1 day.")
+    text = serializers.CharField(required=False, allow_blank=True, max_length=MAX_TEXT)
+    url = serializers.URLField(
+        required=False, allow_blank=True, max_length=1000, help_text="An http(s) link to the post."
+    )
+    author = AuthorInSerializer(required=False, allow_null=True)
+    language = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=16,
+        help_text="A language code such as `en`, `nl` or `pt-br`; absent: detected.",
+    )
+    platform = serializers.ChoiceField(
+        choices=sorted(PLATFORMS | {"twitter"}),
+        required=False,
+        allow_null=True,
+        help_text="Absent: the source's platform. `twitter` is read as `x`.",
+    )
+    thread_id = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    parent_id = serializers.CharField(
+        required=False, allow_blank=True, max_length=200, help_text="The post this replies to."
+    )
+    likes = _count()
+    shares = _count()
+    comments = _count()
+    views = _count()
     deleted = serializers.BooleanField(
         required=False,
         help_text="The post was deleted or removed: a stored one is marked, out of the counts.",
@@ -275,20 +315,41 @@ class MentionInSerializer(serializers.Serializer[Any]):
     repost_of = serializers.CharField(
         required=False,
         allow_blank=True,
+        max_length=200,
         help_text="A share (retweet, reblog, crosspost) of the post with this external id.",
     )
 
 
 class MentionBatchSerializer(serializers.Serializer[Any]):
-    mentions = MentionInSerializer(many=True, help_text=f"At most {MAX_ITEMS}.")
+    mentions = serializers.ListField(
+        child=MentionInSerializer(),
+        max_length=MAX_ITEMS,
+        help_text=f"At most {MAX_ITEMS} mentions, and at most the byte cap in all.",
+    )
+
+
+class FieldErrorSerializer(serializers.Serializer[Any]):
+    field = serializers.CharField(
+        help_text="The field at fault (`author.handle`), or `item` for the item as a whole."
+    )
+    message = serializers.CharField()
+
+
+class RejectionSerializer(serializers.Serializer[Any]):
+    index = serializers.IntegerField(help_text="The item's place in the batch, from 0.")
+    dead_letter = serializers.IntegerField(
+        allow_null=True, help_text="The dead letter that keeps the item, to fix and replay."
+    )
+    # (a declared field, not the serializer's own `errors`: the metaclass takes it out)
+    errors = FieldErrorSerializer(many=True)  # type: ignore[assignment]
 
 
 class IngestResultSerializer(serializers.Serializer[Any]):
     received = serializers.IntegerField()
-    accepted = serializers.IntegerField()
+    accepted = serializers.IntegerField(help_text="Stored now, new.")
     updated = serializers.IntegerField(help_text="Stored before; deleted, edited or completed.")
-    duplicates = serializers.IntegerField()
-    rejected = serializers.ListField(child=serializers.DictField())
+    duplicates = serializers.IntegerField(help_text="Stored before, with nothing new.")
+    rejected = RejectionSerializer(many=True, help_text="The items not stored, each with why.")
 
 
 class MentionBatchParser(BaseParser):
@@ -305,17 +366,47 @@ class MentionBatchParser(BaseParser):
         return read_batch(read_capped(stream), list_key="mentions")
 
 
+class BatchSchema(AutoSchema):
+    """The batch's body as the parser takes it: `{"mentions": [...]}`, or the bare list."""
+
+    def _get_request_body(
+        self, direction: Literal["request", "response"] = "request"
+    ) -> dict[str, Any] | None:
+        body: dict[str, Any] | None = super()._get_request_body(direction)
+        if body is None:
+            return None
+        item = self.resolve_serializer(MentionInSerializer, direction).ref
+        content = body["content"]["application/json"]
+        content["schema"] = {
+            "oneOf": [
+                content["schema"],
+                {"type": "array", "items": item, "maxItems": MAX_ITEMS},
+            ]
+        }
+        return body
+
+
+INGESTED = "Each item stored or a duplicate."
+SOME_REJECTED = (
+    "Some items rejected, each in `rejected` with its field errors and its dead letter; the "
+    "others are stored."
+)
+ALL_REJECTED = "Every item rejected (see `rejected`); each is kept as a dead letter."
+
+
 class SourceMentionsIngest(TenantGenericAPIView):
     """POST a batch of mentions for one source: `{"mentions": [...]}` or a bare list.
 
     200: all stored or duplicates; 207: some rejected (the others are stored); 422: all
     rejected. Each rejected item is listed with its field errors and kept as a dead letter,
     also when it is not readable JSON. A body with no list in it is a 400, kept whole as a dead
-    letter. At most MAX_ITEMS items (413).
+    letter. At most MAX_ITEMS items and DATA_UPLOAD_MAX_MEMORY_SIZE bytes (413, nothing
+    stored). Sending the same items again stores nothing twice: they count as duplicates.
     """
 
     parser_classes = [MentionBatchParser]
     serializer_class = IngestResultSerializer
+    schema = BatchSchema()
     MAX_BATCH = MAX_ITEMS
 
     def scoped_queryset(self) -> QuerySet[Source]:
@@ -324,11 +415,12 @@ class SourceMentionsIngest(TenantGenericAPIView):
     @extend_schema(
         request={"application/json": MentionBatchSerializer},
         responses={
-            200: IngestResultSerializer,
-            207: IngestResultSerializer,
-            422: IngestResultSerializer,
+            200: OpenApiResponse(IngestResultSerializer, description=INGESTED),
+            207: OpenApiResponse(IngestResultSerializer, description=SOME_REJECTED),
+            422: OpenApiResponse(IngestResultSerializer, description=ALL_REJECTED),
             413: error_response(
-                f"Over {MAX_ITEMS} mentions or the byte cap: refused whole, nothing stored."
+                f"Over {MAX_ITEMS} mentions or over {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} "
+                "bytes: refused whole, nothing stored."
             ),
         },
         summary="Ingest a batch",
@@ -574,15 +666,12 @@ class DeadLetterList(TenantGenericAPIView, generics.ListAPIView):  # type: ignor
     serializer_class = DeadLetterSerializer
 
     def scoped_queryset(self) -> QuerySet[DeadLetter]:
-        letters = DeadLetter.objects.all()
         status_filter = self.request.query_params.get("status")
-        if status_filter:
-            if status_filter not in DeadLetterStatus.values:
-                raise serializers.ValidationError(
-                    {"status": [f"one of {', '.join(DeadLetterStatus.values)}"]}
-                )
-            letters = letters.filter(status=status_filter)
-        return letters
+        if status_filter and status_filter not in DeadLetterStatus.values:
+            raise serializers.ValidationError(
+                {"status": [f"one of {', '.join(DeadLetterStatus.values)}"]}
+            )
+        return dead_letters_filter(client=self.client, status=status_filter or None)
 
     pagination_class = type(
         "ByReceived", (CursorPagination,), {"ordering": ("-received_at", "-id")}

@@ -3,8 +3,9 @@
 `mentions_process` claims unprocessed mentions by id (row locks, SKIP LOCKED) and marks them
 processed in the same transaction as the work done on them, so a run that dies changes nothing
 and a second run of the same ids finds nothing left to do. Today that work is the search
-document (stemming, kept off the ingestion path), enrichment (language, sentiment, tone, reach)
-and wave detection with its verdicts and alerts (monitoring.services.detection).
+document (stemming, kept off the ingestion path), enrichment (language, sentiment, tone, reach),
+wave detection with its verdicts and alerts (monitoring.services.detection), and the
+rollups the dashboard reads (monitoring.services.rollups).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from django.utils import timezone
 from clients import tenancy
 from monitoring.models import Mention
 from monitoring.services.detection import mentions_enrich, waves_detect
+from monitoring.services.rollups import rollups_refresh
 from monitoring.services.status import brand_status_refresh_on_commit
 from monitoring.textsearch import document_sql
 
@@ -56,6 +58,8 @@ def mentions_process(
                 )
             Mention.objects.filter(pk__in=claimed).update(processed_at=timezone.now())
             waves_detect(client=client, now=now)
+            # Under the lock waves_detect took: runs recounting the same hour take turns.
+            rollups_refresh(client=client, mention_ids=claimed)
             brand_status_refresh_on_commit(client=client)
     return len(claimed)
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.utils import timezone
 
-from agency.crypto import decrypt_json, encrypt_json
+from agency.crypto import decrypt_json, encrypt_json, encrypted_at
 from agency.services import audit_record
 from clients import tenancy
 from monitoring.exceptions import DeadLetterError, SourceError
@@ -96,6 +98,26 @@ def source_update(
 def source_credentials(*, source: Source) -> dict[str, Any]:
     """The decrypted secrets of a source: for connectors and signature checks only."""
     return decrypt_json(source.credentials_encrypted)
+
+
+@dataclass(frozen=True)
+class CredentialsHeld:
+    """Which secrets a source holds, never their values: for pages that say what is set."""
+
+    keys: list[str]
+    changed_at: datetime | None
+    unreadable: bool = False
+
+
+def source_credentials_held(*, source: Source) -> CredentialsHeld:
+    """The names of the source's secrets and when they were last written (all at once: they
+    are stored as one encrypted object)."""
+    changed_at = encrypted_at(source.credentials_encrypted)
+    try:
+        keys = sorted(source_credentials(source=source))
+    except ValueError:  # encrypted with a key no longer configured
+        return CredentialsHeld(keys=[], changed_at=changed_at, unreadable=True)
+    return CredentialsHeld(keys=keys, changed_at=changed_at)
 
 
 def dead_letter_replay(

@@ -21,7 +21,7 @@ from django.utils import timezone
 from agency.models import DESK_RANK, BrandStatus, DeskState
 from clients import tenancy
 from monitoring.models import LEVEL_ORDER, Alert, AlertStatus, Mention, Wave, WaveStatus
-from monitoring.selectors import source_health_of, sources_with_stats
+from monitoring.selectors import source_failing, source_health_of, sources_with_stats
 
 if TYPE_CHECKING:
     from clients.models import Client
@@ -44,9 +44,7 @@ def _sources(client: Client, now: datetime) -> tuple[int, list[dict[str, Any]], 
     total = 0
     for source in sources_with_stats(client=client).filter(is_active=True):
         total += 1
-        if source.last_error_at and (
-            source.last_success_at is None or source.last_error_at > source.last_success_at
-        ):
+        if source_failing(source):
             failing.append({"id": source.pk, "name": source.name, "error": source.last_error})
             continue
         health = source_health_of(source, now=now)

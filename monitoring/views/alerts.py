@@ -48,7 +48,7 @@ def _detail(request: HttpRequest, alert: Alert, **forms: Any) -> dict[str, Any]:
     starts, series = wave_timeline(client=client, wave=alert.wave)
     names = dict(Platform.choices)
     labels = [zone_clock(start, client.timezone) for start in starts]
-    chart = lines(labels, {names.get(k, k): v for k, v in series.items()}) if starts else None
+    chart = lines(labels, {str(names.get(k, k)): v for k, v in series.items()}) if starts else None
     return {
         "client": client,
         "alert": alert,

@@ -39,6 +39,15 @@ POST_ONLY = {
     "/alerts/<int:pk>/acknowledge/",
     "/alerts/<int:pk>/resolve/",
     "/alerts/<int:pk>/dismiss/",
+    "/sources/<int:pk>/settings/",
+    "/sources/<int:pk>/credentials/",
+    "/sources/<int:pk>/test/",
+    "/sources/<int:pk>/pause/",
+    "/sources/<int:pk>/resume/",
+    "/members/grant/",
+    "/members/revoke/",
+    "/dead-letters/<int:pk>/replay/",
+    "/dead-letters/<int:pk>/discard/",
 }
 # Machine routes: authenticated by a signature, not by membership.
 SIGNED = {"/api/v1/hooks/<uuid:public_id>/", "/api/v1/hooks/<uuid:public_id>/meta/"}
@@ -63,6 +72,9 @@ def alpha_objects(world):
         "<uuid:public_id>": str(source.public_id),
         "/api/v1/dead-letters/<int:pk>": f"/api/v1/dead-letters/{letter.pk}",
         "/api/v1/imports/<int:pk>": f"/api/v1/imports/{job.pk}",
+        "/waves/<int:pk>": f"/waves/{alert.wave_id}",
+        "/dead-letters/<int:pk>": f"/dead-letters/{letter.pk}",
+        "/imports/<int:pk>": f"/imports/{job.pk}",
     }
 
 

@@ -23,9 +23,13 @@ its public `as_strategy`, `Case.call` and `Case.validate_response`, one subtest 
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import os
+import time
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -53,9 +57,11 @@ from clients import tenancy
 from clients.middleware import TenantMiddleware
 from clients.models import Client
 from clients.services import client_export_request, client_onboard
-from monitoring.models import Author, DeadLetter, ImportJob, Mention, Source
+from monitoring.models import Author, DeadLetter, ImportJob, Mention, Source, Wave
 from tests.conftest import World
-from tests.monitoring.factories import make_alert, make_source
+from tests.monitoring.factories import make_alert, make_source, mention
+from tests.monitoring.test_detection import ANGRY, ingest, item, quiet_history
+from tests.monitoring.test_detection import NOW as DETECTION_NOW
 
 MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "12"))
 CHECKS = [
@@ -76,6 +82,7 @@ OPEN_TO_ALL = {"/api/v1/me/", "/api/v1/auth/token/"}
 BRAND_ROLES = ["admin", "manager", "staff_a", "viewer_a", "staff_b", "outsider"]
 # Agency staff of bravo and a user with no role: alpha's host refuses them everything.
 REFUSED_ON_ALPHA = {"staff_b", "outsider"}
+HOOKS = "/api/v1/hooks/"
 
 WSGI = WSGIHandler()
 
@@ -131,7 +138,7 @@ def _app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[by
     return [body]
 
 
-def _seed_brand(client: Client, *, marker: str) -> dict[str, list[int]]:
+def _seed_brand(client: Client, *, marker: str) -> dict[str, list[Any]]:
     """One of everything the brand API lists, `marker` in its text; the ids by URL segment."""
     now = timezone.now()
     source = make_source(client, name=f"Mentions on X {marker}")
@@ -173,6 +180,7 @@ def _seed_brand(client: Client, *, marker: str) -> dict[str, list[int]]:
         )
     return {
         "sources": [source.pk],
+        "hooks": [str(source.public_id)],
         "dead-letters": [letter.pk, discarded.pk],
         "imports": [job.pk],
         "alerts": [alert.pk, closed.pk],
@@ -287,11 +295,18 @@ def test_the_brand_api_keeps_its_schema(role, world, served_schemas, in_process,
 
     def fixed(operation: Any) -> list[dict[str, Any]]:
         kind = operation.path.split("/")[3]  # /api/v1/<kind>/{id}/...
-        return [{"id": pk} for brand in ids.values() for pk in brand.get(kind, [])]
+        name = "public_id" if kind == "hooks" else "id"
+        return [{name: pk} for brand in ids.values() for pk in brand.get(kind, [])]
 
     def also(case: Any, response: Any) -> None:
-        if role in REFUSED_ON_ALPHA:
+        # The webhooks take no user (their signature is the credential): nobody's token opens
+        # them, and an unknown source is a 404 to everyone.
+        if role in REFUSED_ON_ALPHA and not case.path.startswith(HOOKS):
             _refused(response, "agency.urls_tenant")
+        if case.path.startswith(HOOKS):  # nobody here can sign
+            assert response.status_code in (403, 404), (response.status_code, response.content)
+            if case.path_parameters.get("public_id") in ids["bravo"]["hooks"]:
+                assert response.status_code == 404  # bravo's source is not found on alpha's host
         assert BRAVO_MARKER.encode() not in response.content
 
     _run(
@@ -413,3 +428,117 @@ def test_offboarding_answers_the_archive_as_documented(world, served_schemas, in
         path_parameters={"slug": THROWAWAY},
     )
     assert response.status_code == 200 and response.json()["client_slug"] == THROWAWAY
+
+
+# --- What a new user found missing in the schema (issue 12, point 10) ---------------------------
+
+
+def _signed_headers(body: bytes, secret: str) -> dict[str, str]:
+    stamp = str(int(time.time()))
+    digest = hmac.new(secret.encode(), stamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+    return {"X-Stormdesk-Timestamp": stamp, "X-Stormdesk-Signature": f"v1={digest}"}
+
+
+def test_a_batch_with_a_rejected_item_answers_as_documented(world, served_schemas, in_process):
+    source = make_source(world.alpha)
+    good = mention(1, posted_at=timezone.now().isoformat())
+    for body in ({"mentions": [good, mention(2, likes=-1)]}, [mention(3, likes=-1)]):
+        response = _exchange(
+            served_schemas["brand"],
+            "POST",
+            "/api/v1/sources/{id}/mentions/",
+            host=world.host(world.alpha),
+            user=world.staff_a,
+            path_parameters={"id": source.pk},
+            body=body,
+            media_type="application/json",
+        )
+        rejected = response.json()["rejected"]
+        assert response.status_code in (207, 422) and rejected[-1]["dead_letter"] is not None
+        assert rejected[-1]["errors"][0]["field"] == "likes"
+
+
+def test_the_webhooks_answer_as_their_schema_says(world, served_schemas, in_process):
+    secret = "whsec-contract"
+    source = make_source(
+        world.alpha, credentials={"webhook_secret": secret, "verify_token": "vt-contract"}
+    )
+    body = json.dumps({"mentions": [mention(1, posted_at=timezone.now().isoformat()), {}]}).encode()
+    signed = _exchange(
+        served_schemas["brand"],
+        "POST",
+        "/api/v1/hooks/{public_id}/",
+        host=world.host(world.alpha),
+        user=world.outsider,  # the token is no credential here: the signature is
+        path_parameters={"public_id": str(source.public_id)},
+        headers=_signed_headers(body, secret),
+        body=body,  # as bytes: sent as signed
+        media_type="application/json",
+    )
+    assert signed.status_code == 207 and signed.json()["accepted"] == 1
+    handshake = _exchange(
+        served_schemas["brand"],
+        "GET",
+        "/api/v1/hooks/{public_id}/meta/",
+        host=world.host(world.alpha),
+        user=world.outsider,
+        path_parameters={"public_id": str(source.public_id)},
+        query={"hub.mode": "subscribe", "hub.verify_token": "vt-contract", "hub.challenge": "42"},
+    )
+    assert (handshake.status_code, handshake.text) == (200, "42")
+    # bravo's hosts do not know alpha's source
+    refused = _exchange(
+        served_schemas["brand"],
+        "POST",
+        "/api/v1/hooks/{public_id}/",
+        host=world.host(world.bravo),
+        user=world.outsider,
+        path_parameters={"public_id": str(source.public_id)},
+        headers=_signed_headers(body, secret),
+        body=body,  # as bytes: sent as signed
+        media_type="application/json",
+    )
+    assert refused.status_code == 404
+
+
+def test_a_real_waves_reasons_and_figures_are_as_documented(world, served_schemas, in_process):
+    source = make_source(world.alpha)
+    quiet_history(world.alpha, source)
+    at = DETECTION_NOW - timedelta(minutes=5)
+    ingest(
+        world.alpha,
+        source,
+        [
+            *[item(n, at, ANGRY[n % 6], f"c{n}", 40) for n in range(8)],
+            item(50, at, "Shocking how they treat people. Disgrace!", "bignews", 250_000),
+        ],
+    )
+    with tenancy.tenant_context(world.alpha):
+        wave = Wave.objects.select_related("alert").get()
+    documented = served_schemas["brand"]["components"]["schemas"]["Figures"]["properties"]
+    assert wave.figures["multipliers"] and set(wave.figures) <= set(documented)
+    for path, pk in (("/api/v1/waves/{id}/", wave.pk), ("/api/v1/alerts/{id}/", wave.alert.pk)):
+        response = _exchange(
+            served_schemas["brand"],
+            "GET",
+            path,
+            host=world.host(world.alpha),
+            user=world.viewer_a,
+            path_parameters={"id": pk},
+        )
+        body = response.json()
+        wave_body = body.get("wave", body)
+        assert wave_body["figures"]["multipliers"][0]["handle"] == "bignews"
+        assert all(isinstance(reason, str) for reason in body["reasons"])
+
+
+def test_a_sources_page_is_a_cursor_page(world, served_schemas, in_process):
+    _seed_brand(world.alpha, marker="alpha")
+    response = _exchange(
+        served_schemas["brand"],
+        "GET",
+        "/api/v1/sources/",
+        host=world.host(world.alpha),
+        user=world.viewer_a,
+    )
+    assert [s["name"] for s in response.json()["results"]] == ["Blog alpha", "Mentions on X alpha"]

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import io
+import json
+import zipfile
+from pathlib import Path
+from urllib.parse import urlsplit
+
 import pytest
 
-from clients.models import Client
+from clients.models import Client, ClientExport
 from clients.services import schema_exists
 from tests.conftest import api_client
 
@@ -144,3 +150,96 @@ def test_offboarding_over_the_api(world, settings, tmp_path):
         .json()["error"]["code"]
         == "unknown_host"
     )
+
+
+# --- Downloading an export ------------------------------------------------------------------
+
+
+def _finished_export(client: Client, root: Path, name: str = "archive.zip") -> ClientExport:
+    """A finished export of `client` as client_export_write leaves it, its zip under `root`."""
+    folder = root / client.slug
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("manifest.json", json.dumps({"brand": {"slug": client.slug}}))
+    return ClientExport.objects.create(
+        client=client,
+        client_slug=client.slug,
+        schema_name=client.schema_name,
+        status="done",
+        path=str(path),
+        size_bytes=path.stat().st_size,
+    )
+
+
+def test_a_finished_export_is_listed_with_a_link_that_downloads_it(
+    world, settings, tmp_path, django_assert_num_queries
+):
+    settings.EXPORT_ROOT = tmp_path
+    done = _finished_export(world.alpha, tmp_path)
+    ClientExport.objects.create(client=world.alpha, client_slug="alpha", schema_name="brand_alpha")
+    api = api_client(world, world.manager, None, token=True)
+    # search path, host, search path of the host's tenant, token, role (the permission and the
+    # brands the user covers each ask), manages-clients check, the brand, one page of its
+    # exports with who asked: the same for any number of exports
+    with django_assert_num_queries(9):
+        listed = api.get("/api/v1/clients/alpha/exports/").json()["results"]
+    links = {e["id"]: e["download_url"] for e in listed}
+    assert links[done.pk] == (
+        f"http://{world.host(None)}/api/v1/clients/alpha/exports/{done.pk}/download/"
+    )
+    assert [link for pk, link in links.items() if pk != done.pk] == [None]  # still queued
+    response = api.get(urlsplit(links[done.pk]).path)
+    assert response.status_code == 200 and response.streaming
+    assert response["Content-Type"] == "application/zip"
+    assert response["Content-Disposition"] == 'attachment; filename="archive.zip"'
+    body = b"".join(response.streaming_content)  # type: ignore[attr-defined]
+    with zipfile.ZipFile(io.BytesIO(body)) as archive:
+        assert json.loads(archive.read("manifest.json"))["brand"]["slug"] == "alpha"
+
+
+@pytest.mark.parametrize("who", ["staff_a", "viewer_a", "outsider", "staff_b"])
+def test_only_those_who_may_request_exports_download_them(world, settings, tmp_path, who):
+    settings.EXPORT_ROOT = tmp_path
+    done = _finished_export(world.alpha, tmp_path)
+    url = f"/api/v1/clients/alpha/exports/{done.pk}/download/"
+    response = api_client(world, getattr(world, who), None).get(url)
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "permission_denied"
+    assert api_client(world, None, None).get(url).status_code in (401, 403)
+    # and not on a brand's host either: there is no such door there
+    assert api_client(world, world.admin, world.alpha).get(url).status_code == 404
+
+
+def test_an_export_downloads_only_under_its_own_brand(world, settings, tmp_path):
+    settings.EXPORT_ROOT = tmp_path
+    alphas = _finished_export(world.alpha, tmp_path)
+    bravos = _finished_export(world.bravo, tmp_path)
+    api = api_client(world, world.admin, None)
+    response = api.get(f"/api/v1/clients/bravo/exports/{alphas.pk}/download/")
+    assert response.status_code == 404 and response.json()["error"]["code"] == "not_found"
+    assert api.get(f"/api/v1/clients/bravo/exports/{bravos.pk}/download/").status_code == 200
+    listed = api.get("/api/v1/clients/bravo/exports/").json()["results"]
+    assert [e["id"] for e in listed] == [bravos.pk]
+
+
+def test_no_file_is_served_but_a_finished_exports_own(world, settings, tmp_path):
+    settings.EXPORT_ROOT = tmp_path / "exports"
+    api = api_client(world, world.admin, None)
+    queued = ClientExport.objects.create(
+        client=world.alpha, client_slug="alpha", schema_name="brand_alpha"
+    )
+    outside = _finished_export(world.alpha, tmp_path, "outside.zip")  # not under EXPORT_ROOT
+    gone = _finished_export(world.alpha, tmp_path / "exports")
+    Path(gone.path).unlink()
+    for export_id in (queued.pk, outside.pk, gone.pk, 10**17):
+        response = api.get(f"/api/v1/clients/alpha/exports/{export_id}/download/")
+        assert response.status_code == 404, export_id
+        assert response["Content-Type"] == "application/json"
+    for path in (
+        "/api/v1/clients/alpha/exports/-1/download/",
+        "/api/v1/clients/alpha/exports/..%2F..%2Fetc%2Fpasswd/download/",
+        f"/api/v1/clients/alpha/exports/{'9' * 40}/download/",
+        "/api/v1/clients/nobody/exports/1/download/",
+    ):
+        assert api.get(path).status_code == 404, path

@@ -304,7 +304,7 @@ def test_source_health_counts_what_could_not_be_stored(world):
         with tenancy.tenant_context(client):
             mentions_ingest(client=client, source=target, items=bad, channel="api")
     api = api_client(world, world.viewer_a, world.alpha)
-    health = {s["id"]: s["health"] for s in api.get("/api/v1/sources/").json()}
+    health = {s["id"]: s["health"] for s in api.get("/api/v1/sources/").json()["results"]}
     assert health[source.pk]["dead_letters_open"] == 2
     assert health[quiet.pk]["dead_letters_open"] == 0
     with tenancy.tenant_context(world.alpha):
@@ -315,3 +315,27 @@ def test_source_health_counts_what_could_not_be_stored(world):
     # The other brand's letters are its own.
     bravo = api_client(world, world.viewer_b, world.bravo).get(f"/api/v1/sources/{other.pk}/")
     assert bravo.json()["health"]["dead_letters_open"] == 2
+
+
+def test_sources_are_a_cursor_page_by_name(world, monkeypatch, django_assert_num_queries):
+    from monitoring.api.intake import SourceList
+
+    for name in ("Reviews", "Blog", "Mentions on X"):
+        make_source(world.alpha, name=name)
+    make_source(world.bravo, name="Bravo's own")
+    monkeypatch.setattr(SourceList.pagination_class, "page_size", 2)
+    api = api_client(world, world.viewer_a, world.alpha, token=True)
+    # search path, host, the brand's search path, token, membership, one page of sources with
+    # their health figures: the same for any number of sources
+    with django_assert_num_queries(6):
+        first = api.get("/api/v1/sources/").json()
+    assert [s["name"] for s in first["results"]] == ["Blog", "Mentions on X"]
+    assert first["previous"] is None and first["next"]
+    second = api.get(first["next"]).json()
+    assert [s["name"] for s in second["results"]] == ["Reviews"]
+    assert second["next"] is None and "dead_letters_open" in second["results"][0]["health"]
+    # a cursor that is not one is a 404 in the error envelope, like every list's
+    response = api.get("/api/v1/sources/?cursor=bm9wZQ")
+    assert response.status_code == 404 and response.json()["error"]["code"] == "not_found"
+    bravo = api_client(world, world.viewer_b, world.bravo).get("/api/v1/sources/").json()
+    assert [s["name"] for s in bravo["results"]] == ["Bravo's own"]
