@@ -6,15 +6,20 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+from allauth.account import app_settings as account_settings
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.account.utils import user_pk_to_url_str
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from agency.middleware import portal_url
+from agency.models import User
 from agency.throttling import client_ip, login_failure_record, login_lockout_seconds
+from clients.models import Client
 from clients.selectors import host_is_served
 
 
@@ -43,6 +48,19 @@ class AccountAdapter(DefaultAccountAdapter):
             urlconf=settings.PUBLIC_SCHEMA_URLCONF,
         )
         return portal_url(path.replace("UID-KEY", quote(key)))
+
+    def send_invitation_mail(self, *, user: User, client: Client, inviter: User) -> None:
+        """Tell a person created without a password that they have access to `client` and how
+        to set one: allauth's set-password link (the reset flow), worded as an invitation, in
+        the brand's language. Needs allauth's request context (its middleware, or entered)."""
+        token = account_settings.PASSWORD_RESET_TOKEN_GENERATOR().make_token(user)
+        url = self.get_reset_password_from_key_url(f"{user_pk_to_url_str(user)}-{token}")
+        with translation.override(client.language):
+            self.send_mail(
+                "account/email/invitation",
+                user.email,
+                {"user": user, "brand": client, "inviter": inviter, "url": url},
+            )
 
     def get_client_ip(self, request: HttpRequest) -> str:
         # allauth's login limits per IP: X-Forwarded-For believed only from TRUSTED_PROXIES.

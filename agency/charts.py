@@ -1,6 +1,7 @@
 """Charts drawn on the server as SVG geometry (no Django here): the same drawing serves a page
 and, later, a PDF report, and the page loads no chart script. A template draws what `lines`
-returns: one polyline per series, the axis ticks, and a text summary for screen readers."""
+returns: one polyline per series, the axis ticks and the marked spans; the template words the
+summary for screen readers."""
 
 from __future__ import annotations
 
@@ -46,11 +47,7 @@ class Chart:
     lines: list[Line]
     ticks: list[Tick]
     bands: tuple[Band, ...] = ()
-
-    @property
-    def summary(self) -> str:
-        parts = [f"{line.name}: {line.total} in all, at most {line.peak} per bin" for line in self]
-        return "; ".join(parts)
+    font: int = 11
 
     def __iter__(self):  # type: ignore[no-untyped-def]
         return iter(self.lines)
@@ -74,6 +71,7 @@ def lines(
     height: int = 200,
     ticks: int = 6,
     bands: Sequence[tuple[float, float, str, str]] = (),
+    font: int = 11,
 ) -> Chart:
     """Line geometry for counts over the same bins (`labels` name the bins). `bands` are spans
     (first bin, last bin, label, level) to mark behind the lines, in bins (fractions allowed,
@@ -111,7 +109,7 @@ def lines(
         for first, end, label, level in bands
         if end >= 0 and first <= last
     )
-    return Chart(width, height, left, bottom, top_value, drawn, marks, spans)
+    return Chart(width, height, left, bottom, top_value, drawn, marks, spans, font)
 
 
 @dataclass(frozen=True)
@@ -126,15 +124,17 @@ class Segment:
 
 def shares(parts: list[tuple[str, int, str]], *, width: int = 640) -> list[Segment]:
     """A bar split in proportion to (name, count, colour) parts, for one <svg> row."""
-    total = sum(count for _, count, _ in parts)
+    shown = [(name, count, colour) for name, count, colour in parts if count]
+    total = sum(count for _, count, _ in shown)
+    # Whole percents that add up to 100: the largest remainders get the points rounding lost.
+    exact = [100 * count / total for _, count, _ in shown]
+    percents = [int(p) for p in exact]
+    for i in sorted(range(len(shown)), key=lambda i: percents[i] - exact[i])[: 100 - sum(percents)]:
+        percents[i] += 1
     segments: list[Segment] = []
     x = 0.0
-    for name, count, colour in parts:
-        if not count:
-            continue
+    for (name, count, colour), percent in zip(shown, percents, strict=True):
         w = width * count / total
-        segments.append(
-            Segment(name, colour, round(x, 1), round(w, 1), count, round(100 * count / total))
-        )
+        segments.append(Segment(name, colour, round(x, 1), round(w, 1), count, percent))
         x += w
     return segments

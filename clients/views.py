@@ -10,6 +10,7 @@ from functools import cache
 
 from django import forms
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
@@ -80,6 +81,11 @@ def brand_onboard(request: HttpRequest) -> HttpResponse:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
             logger.info("onboarded %s in %.1f s", client.slug, time.monotonic() - started)
+            messages.success(
+                request,
+                _("%(brand)s is live. Next: add its sources, so that it is watched.")
+                % {"brand": client.name},
+            )
             return HttpResponseRedirect(client.get_absolute_url())
     status = 400 if form.is_bound else 200
     context = {"form": form, "time_zones": time_zones()}

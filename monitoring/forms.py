@@ -11,7 +11,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import orjson
 from django import forms
 from django.db import models
-from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -31,6 +30,7 @@ from monitoring.models import (
 )
 from monitoring.services import BIN_MINUTES, EDITABLE_SETTINGS
 from monitoring.services.alerts import MAX_NOTE
+from monitoring.services.imports import IMPORT_SUFFIXES
 
 
 class AlertFiltersForm(forms.Form):
@@ -364,8 +364,6 @@ class DeadLetterDiscardForm(forms.Form):
 
 # What the imports page takes: the suffixes monitoring.connectors.exports reads, and a size a
 # worker reads in minutes.
-IMPORT_SUFFIXES = (".csv", ".tsv", ".json", ".jsonl", ".ndjson")
-MAX_IMPORT_BYTES = 200 * 1024 * 1024
 
 
 class ImportUploadForm(forms.Form):
@@ -382,22 +380,11 @@ class ImportUploadForm(forms.Form):
 
     def __init__(self, *args: Any, sources: list[Source], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["source"].choices = [(s.pk, str(s)) for s in sources]  # type: ignore[attr-defined]
-
-    def clean_file(self) -> Any:
-        upload = self.cleaned_data["file"]
-        name = upload.name or ""
-        if not name.lower().endswith(IMPORT_SUFFIXES):
-            raise forms.ValidationError(
-                _("%(name)s is not a CSV or JSON export: upload a %(suffixes)s file."),
-                params={"name": name, "suffixes": ", ".join(IMPORT_SUFFIXES)},
-            )
-        if upload.size > MAX_IMPORT_BYTES:
-            raise forms.ValidationError(
-                _("%(name)s is larger than %(limit)s: split the export."),
-                params={"name": name, "limit": filesizeformat(MAX_IMPORT_BYTES)},
-            )
-        return upload
+        # No source preselected: an export read into the wrong source is the wrong platform's.
+        self.fields["source"].choices = [  # type: ignore[attr-defined]
+            ("", _("Choose the source these mentions belong to")),
+            *((s.pk, str(s)) for s in sources),
+        ]
 
 
 # --- Sources ------------------------------------------------------------------------------------

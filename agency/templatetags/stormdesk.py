@@ -6,7 +6,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django import template
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -64,7 +64,25 @@ def compact(value: int | None) -> str:
         return ""
     for size, unit in ((1_000_000, "M"), (1_000, "k")):
         if value >= size:
-            shown = value / size
-            text = f"{shown:.1f}" if shown < 10 else f"{shown:.0f}"
-            return text.removesuffix(".0") + unit
+            tenths = round(value / size, 1)
+            decimals = 1 if tenths < 10 and tenths != int(tenths) else 0
+            shown = tenths if decimals else round(value / size)
+            # The decimal sign of the page's language: 9.1k, 9,1k.
+            return f"{formats.number_format(shown, decimal_pos=decimals)}{unit}"
     return str(value)
+
+
+@register.filter
+def platform_name(key: str) -> str:
+    """A platform's name as people write it ("x" -> "X", "news" -> "News / RSS")."""
+    from monitoring.models import Platform
+
+    return str(dict(Platform.choices).get(key, key))
+
+
+@register.filter
+def level_name(key: str) -> str:
+    """A verdict level's name in the page's language ("crisis" -> "Kris")."""
+    from monitoring.models import Level
+
+    return str(dict(Level.choices).get(key, key))

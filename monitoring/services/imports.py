@@ -33,6 +33,10 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 CHUNK_ROWS: int = settings.IMPORT_CHUNK_ROWS
+# The exports an import reads, by their names' ending, and the largest one it keeps (split a
+# bigger export: a file this size is already millions of rows).
+IMPORT_SUFFIXES = (".csv", ".tsv", ".json", ".jsonl", ".ndjson")
+MAX_IMPORT_BYTES = 200 * 1024 * 1024
 Progress = Callable[[ImportJob], None]
 
 
@@ -46,17 +50,35 @@ def import_job_create(
     timezone_name: str = "UTC",
     run_async: bool = True,
 ) -> ImportJob:
-    """Store an uploaded export and create its job; with `run_async`, a worker ingests it."""
+    """Store an uploaded export and create its job; with `run_async`, a worker ingests it.
+    A file that is not a CSV or JSON export by its name, or larger than MAX_IMPORT_BYTES, is
+    refused and nothing of it kept."""
     tenancy.require_tenant(client)
     if timezone_name not in zoneinfo.available_timezones():
         raise IngestError(f"'{timezone_name}' is not an IANA time zone.", field="timezone")
     safe_name = Path(filename).name or "import.csv"
+    if not safe_name.lower().endswith(IMPORT_SUFFIXES):
+        raise IngestError(
+            f"{safe_name} is not a CSV or JSON export: upload a file ending in "
+            f"{', '.join(IMPORT_SUFFIXES)}.",
+            field="file",
+        )
     folder = Path(settings.IMPORT_ROOT) / client.slug
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{uuid.uuid4().hex}-{safe_name}"
+    written = 0
     with path.open("wb") as handle:
         for chunk in chunks:
+            written += len(chunk)
+            if written > MAX_IMPORT_BYTES:
+                break
             handle.write(chunk)
+    if written > MAX_IMPORT_BYTES:
+        path.unlink()
+        raise IngestError(
+            f"{safe_name} is larger than {MAX_IMPORT_BYTES // (1024 * 1024)} MB: split the export.",
+            field="file",
+        )
     fmt = exports.file_format(path)
     try:
         total = exports.count_rows(path, fmt)

@@ -15,14 +15,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from agency.charts import lines
-from agency.templatetags.stormdesk import zone_clock
 from monitoring.exceptions import AlertError, AlertInputError
 from monitoring.forms import AlertFiltersForm, DismissForm, ResolveForm
-from monitoring.models import Alert, Platform
-from monitoring.selectors import alerts_filter, wave_mentions_by_reach, wave_timeline
+from monitoring.models import Alert
+from monitoring.selectors import alerts_filter, wave_mentions_by_reach
 from monitoring.services.alerts import alert_acknowledge, alert_dismiss, alert_resolve
-from monitoring.views.base import PAGE, brand_of, writes
+from monitoring.views.base import PAGE, brand_of, wave_charts, writes
 
 
 @require_GET
@@ -45,15 +43,11 @@ def alerts_page(request: HttpRequest) -> HttpResponse:
 
 def _detail(request: HttpRequest, alert: Alert, **forms: Any) -> dict[str, Any]:
     client = brand_of(request)
-    starts, series = wave_timeline(client=client, wave=alert.wave)
-    names = dict(Platform.choices)
-    labels = [zone_clock(start, client.timezone) for start in starts]
-    chart = lines(labels, {str(names.get(k, k)): v for k, v in series.items()}) if starts else None
     return {
         "client": client,
         "alert": alert,
         "wave": alert.wave,
-        "chart": chart,
+        "charts": wave_charts(client, alert.wave),
         "mentions": wave_mentions_by_reach(client=client, wave=alert.wave),
         "writes": writes(request),
         "resolve_form": forms.get("resolve_form") or ResolveForm(),

@@ -66,7 +66,7 @@ def _charts(board: Dashboard) -> tuple[Any, Any]:
     ]
     series = {str(_("Mentions")): board.mentions, str(_("Negative")): board.negative}
     return lines(labels, series, bands=bands), lines(
-        labels, series, bands=bands, width=360, height=220, ticks=3
+        labels, series, bands=bands, width=360, height=240, ticks=3, font=15
     )
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from allauth.account.forms import ResetPasswordForm
+from allauth.account.adapter import get_adapter
 from allauth.core import context as allauth_context
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -14,12 +14,14 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 from django.views.decorators.http import require_GET, require_POST
 
-from agency.models import Role
+from agency.adapters import AccountAdapter
+from agency.models import Role, User
 from agency.selectors import brand_members, user_by_email, user_can_manage_clients
 from agency.services import MembershipError, membership_grant, membership_revoke, user_create
+from clients.models import Client
 from monitoring.forms import MemberGrantForm, MemberRevokeForm
 from monitoring.views.base import brand_of, writes
 
@@ -43,8 +45,8 @@ def _context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
         "client": client,
         "groups": [
             (_("Agency-wide"), AGENCY_WIDE, members.agency_wide, False),
-            (_("Agency staff"), STAFF, members.staff, manages),
-            (_("Client viewers"), VIEWERS, members.viewers, manages),
+            (pgettext("people on a brand", "Agency staff"), STAFF, members.staff, manages),
+            (pgettext("people on a brand", "Client viewers"), VIEWERS, members.viewers, manages),
         ],
         "manages": manages,
         "grant_form": extra.pop("grant_form", None) or MemberGrantForm(),
@@ -72,8 +74,8 @@ def member_grant(request: HttpRequest) -> HttpResponse:
                 user = user_by_email(email=email)
                 if user is None:
                     user = user_create(email=email, password=None)
-                    address = user.email
-                    transaction.on_commit(lambda: _send_set_password_mail(request, address))
+                    invited = user
+                    transaction.on_commit(lambda: _send_invitation(request, invited, client))
                 membership_grant(
                     user=user,
                     role=role,
@@ -119,11 +121,10 @@ def member_revoke(request: HttpRequest) -> HttpResponse:
     return redirect("members-page")
 
 
-def _send_set_password_mail(request: HttpRequest, email: str) -> None:
-    """allauth's password-reset mail, so that a person created without a password sets one
-    (the link goes to the portal: agency.adapters.AccountAdapter)."""
+def _send_invitation(request: HttpRequest, user: User, client: Client) -> None:
+    """The mail that tells a new person they have access and lets them set a password."""
     # Sent on commit, maybe after allauth's middleware has left the request: enter it again.
     with allauth_context.request_context(request):
-        form = ResetPasswordForm(data={"email": email})
-        if form.is_valid():
-            form.save(request)
+        adapter = get_adapter(request)
+        assert isinstance(adapter, AccountAdapter)
+        adapter.send_invitation_mail(user=user, client=client, inviter=request.user)  # type: ignore[arg-type]

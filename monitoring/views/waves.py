@@ -9,18 +9,15 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
-from agency.charts import lines
-from agency.templatetags.stormdesk import zone_clock
 from monitoring.api.alerts import WaveList
 from monitoring.forms import WaveFiltersForm
 from monitoring.models import Platform, Wave
 from monitoring.selectors import (
     mention_originals,
     wave_mentions_by_reach,
-    wave_timeline,
     waves_filter,
 )
-from monitoring.views.base import brand_of
+from monitoring.views.base import brand_of, wave_charts
 from monitoring.views.mentions import cursor_page
 
 
@@ -57,10 +54,6 @@ def waves_page(request: HttpRequest) -> HttpResponse:
 def wave_page(request: HttpRequest, pk: int) -> HttpResponse:
     client = brand_of(request)
     wave = get_object_or_404(waves_filter(client=client), pk=pk)
-    starts, series = wave_timeline(client=client, wave=wave)
-    names = dict(Platform.choices)
-    labels = [zone_clock(start, client.timezone) for start in starts]
-    chart = lines(labels, {str(names.get(k, k)): v for k, v in series.items()}) if starts else None
     mentions = list(wave_mentions_by_reach(client=client, wave=wave))
     originals = mention_originals(client=client, mentions=mentions)
     return render(
@@ -70,7 +63,7 @@ def wave_page(request: HttpRequest, pk: int) -> HttpResponse:
             "client": client,
             "wave": wave,
             "platforms": _platforms(wave),
-            "chart": chart,
+            "charts": wave_charts(client, wave),
             "stream": [(m, originals.get((m.source_id, m.repost_of))) for m in mentions],
         },
     )

@@ -26,7 +26,8 @@ def test_staff_acknowledge_and_dismiss_from_the_page(world, site, chromium):
     alert = with_wave(world.alpha)
     page = log_in(chromium, site, world.staff_a.email)
     page.goto(site.url("alpha.agency.localhost", f"/alerts/{alert.pk}/"))
-    assert page.locator("svg polyline").count() == 2  # Instagram and X
+    assert page.locator(".for-desk svg polyline").count() == 2  # Instagram and X
+    assert not page.locator(".for-phone").is_visible()
     shot(page, "alert-detail")
     assert serious(page) == []
     page.click("text=Acknowledge: I am on it")

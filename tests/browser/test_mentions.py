@@ -105,7 +105,7 @@ def test_a_viewer_reads_stream_history_and_wave_on_a_phone(world, site, chromium
     shot(desk, "waves-desk")
     assert serious(desk) == []
     desk.click(f"a[href='/waves/{alert.wave.pk}/']")
-    desk.wait_for_selector("svg polyline")
+    desk.wait_for_selector(".for-desk svg polyline")
     shot(desk, "wave-desk")
     assert serious(desk) == []
     desk.close()

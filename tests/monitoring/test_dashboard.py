@@ -14,6 +14,7 @@ from django.test import Client as HttpClient
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from agency.models import User
 from clients import tenancy
 from monitoring.models import Author, Mention, MentionHour, MultiplierDay, Source
 from monitoring.selectors import brand_dashboard
@@ -206,3 +207,19 @@ def test_the_dashboard_reads_the_rollups_not_the_mentions_in_a_fixed_number_of_q
 
 
 DASHBOARD_QUERIES = 9
+
+
+def test_in_dutch_and_swedish_the_charts_keep_their_geometry(world):
+    """The page's numbers follow the language (9,1k; 70 %), the drawing's never: SVG reads
+    "632.0" and would drop "632,0", losing the bars, the bands and the axis labels."""
+    dashboard_world(world)
+    for language in ("nl", "sv"):
+        User.objects.filter(pk=world.staff_a.pk).update(language=language)
+        html = page(world, world.staff_a, world.alpha).get("/").content.decode()
+        svg = "".join(re.findall(r"<svg.*?</svg>", html, flags=re.S))
+        assert svg and not re.search(r'\b(?:x|y|width|height|viewBox)="[^"]*\d,\d', svg)
+        for points in re.findall(r'points="([^"]*)"', svg):  # "x,y x,y": a comma per pair
+            assert re.fullmatch(r"(?:\d+(?:\.\d+)?,\d+(?:\.\d+)? ?)+", points), points[:40]
+        assert 'class="band level-crisis"' in svg and "<polyline" in svg
+        # and what the person reads is in their language
+        assert {"nl": "Vermeldingen", "sv": "Omnämnanden"}[language] in html

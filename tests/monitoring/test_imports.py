@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 
 from clients import tenancy
@@ -129,6 +130,14 @@ def test_upload_errors_name_the_field(world):
             format="multipart",
         )
     assert zone.status_code == 400 and "timezone" in zone.json()["error"]["fields"]
+    # The same rules as the page's upload (one service): a file of another kind is refused.
+    png = api.post(
+        "/api/v1/imports/",
+        {"file": SimpleUploadedFile("logo.png", b"\x89PNG\r\n"), "source": source.pk},
+        format="multipart",
+    )
+    assert png.status_code == 400
+    assert "logo.png is not a CSV or JSON export" in png.json()["error"]["fields"]["file"][0]
 
 
 def test_a_rerun_resumes_after_the_last_committed_chunk(world, monkeypatch):

@@ -71,6 +71,10 @@ def test_a_manager_gives_a_new_address_access_and_it_gets_the_mail_to_set_a_pass
     ).exists()
     [message] = mail.outbox
     assert message.to == ["new.person@example.test"]
+    # an invitation in the brand's language (Alpha's is Dutch), naming the brand and who
+    # invited, not a password reset the person never asked for
+    assert "Alpha Bakery" in message.subject and "toegang" in message.subject
+    assert "manager@example.test heeft je toegang gegeven tot Alpha Bakery" in str(message.body)
     # the link leads to allauth's reset page on the portal, where the account pages are
     link = re.search(r"http://\S+", str(message.body)).group(0)
     assert link.startswith(portal_url("/accounts/password/reset/key/"))
