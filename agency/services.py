@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -120,3 +121,26 @@ def user_language_set(*, user: User, language: str) -> User:
     user.language = language
     user.save(update_fields=["language"])
     return user
+
+
+@transaction.atomic
+def membership_grant_by_email(
+    *,
+    email: str,
+    role: Role,
+    client: Client,
+    acting_user: User | None,
+    on_new_user: Callable[[User], None] | None = None,
+) -> tuple[User, bool]:
+    """Give the person with `email` a role on `client`; an address nobody has yet becomes a
+    user without a password, and `on_new_user` (the invitation mail) runs after commit.
+    Returns the user and whether they are new. Idempotent as membership_grant is."""
+    user = User.objects.filter(email=email.strip().lower()).first()
+    created = user is None
+    if user is None:
+        user = user_create(email=email, password=None)
+    membership_grant(user=user, role=role, client=client, acting_user=acting_user)
+    if created and on_new_user is not None:
+        invited = user
+        transaction.on_commit(lambda: on_new_user(invited))
+    return user, created

@@ -7,25 +7,32 @@ import logging
 import time
 import zoneinfo
 from functools import cache
+from pathlib import Path
+from typing import Any
 
 from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
-from django.shortcuts import render
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
-from agency.selectors import user_can_manage_clients
+from agency.exceptions import StormdeskError
+from agency.selectors import clients_for_user, user_can_manage_clients
 from clients.exceptions import OnboardingError
-from clients.models import Language
-from clients.services import client_onboard
+from clients.models import Client, ClientExport, ExportStatus, Language
+from clients.services import client_export_request, client_offboard, client_onboard
 from clients.tenancy import host_normalize
 
 logger = logging.getLogger(__name__)
+
+
+# A brand's newest exports on its administration page (the API lists them all).
+EXPORTS_SHOWN = 20
 
 
 @cache
@@ -107,3 +114,88 @@ def unknown_host(request: HttpRequest) -> HttpResponse:
         {"host": host, "portal_url": f"http://{settings.BASE_DOMAIN}{port}/"},
     )
     return HttpResponse(body, status=404)
+
+
+class OffboardForm(forms.Form):
+    confirm = forms.CharField(
+        label=_("Type the brand's slug to confirm"),
+        max_length=40,
+        help_text=_("The brand's data is archived first; then its schema and host are gone."),
+    )
+
+    def __init__(self, *args: Any, slug: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.slug = slug
+
+    def clean_confirm(self) -> str:
+        typed = str(self.cleaned_data["confirm"]).strip()
+        if typed != self.slug:
+            raise forms.ValidationError(
+                _("Type %(slug)s exactly to offboard the brand."), params={"slug": self.slug}
+            )
+        return typed
+
+
+def _managed_brand(request: HttpRequest, slug: str) -> Client:
+    """A brand the person covers, for agency admins and account managers only."""
+    if not user_can_manage_clients(user=request.user):
+        raise PermissionDenied
+    client = clients_for_user(user=request.user).filter(slug=slug).first()
+    if client is None:
+        raise Http404
+    return client
+
+
+def _admin_page(
+    request: HttpRequest, client: Client, form: OffboardForm | None = None, status: int = 200
+) -> HttpResponse:
+    exports = ClientExport.objects.filter(client=client).select_related("requested_by")
+    return render(
+        request,
+        "clients/brand_admin.html",
+        {
+            "client": client,
+            "exports": exports.order_by("-created_at", "-id")[:EXPORTS_SHOWN],
+            "form": form or OffboardForm(slug=client.slug),
+            "done": ExportStatus.DONE,
+        },
+        status=status,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "HEAD"])
+def brand_admin(request: HttpRequest, slug: str) -> HttpResponse:
+    """A brand's archive and end (agency admins, account managers): its exports with their
+    download links (the API's), a new export, offboarding."""
+    return _admin_page(request, _managed_brand(request, slug))
+
+
+@login_required
+@require_POST
+def brand_export(request: HttpRequest, slug: str) -> HttpResponse:
+    client = _managed_brand(request, slug)
+    client_export_request(client=client, acting_user=request.user)  # type: ignore[arg-type]
+    messages.success(request, _("The export is queued: its download appears here when written."))
+    return redirect("brand-admin", slug=client.slug)
+
+
+@login_required
+@require_POST
+def brand_offboard(request: HttpRequest, slug: str) -> HttpResponse:
+    client = _managed_brand(request, slug)
+    form = OffboardForm(request.POST, slug=client.slug)
+    if not form.is_valid():
+        return _admin_page(request, client, form, status=400)
+    name = client.name
+    try:
+        export = client_offboard(client=client, acting_user=request.user)  # type: ignore[arg-type]
+    except StormdeskError as exc:
+        form.add_error(None, exc.message)
+        return _admin_page(request, client, form, status=400)
+    messages.success(
+        request,
+        _("%(brand)s is offboarded; its archive is kept as %(file)s.")
+        % {"brand": name, "file": Path(export.path).name},
+    )
+    return redirect("portal-home")

@@ -10,7 +10,6 @@ from allauth.account.adapter import get_adapter
 from allauth.core import context as allauth_context
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -20,7 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 from agency.adapters import AccountAdapter
 from agency.models import Role, User
 from agency.selectors import brand_members, user_by_email, user_can_manage_clients
-from agency.services import MembershipError, membership_grant, membership_revoke, user_create
+from agency.services import MembershipError, membership_grant_by_email, membership_revoke
 from clients.models import Client
 from monitoring.forms import MemberGrantForm, MemberRevokeForm
 from monitoring.views.base import brand_of, writes
@@ -70,18 +69,13 @@ def member_grant(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         email, role = form.cleaned_data["email"], Role(form.cleaned_data["role"])
         try:
-            with transaction.atomic():
-                user = user_by_email(email=email)
-                if user is None:
-                    user = user_create(email=email, password=None)
-                    invited = user
-                    transaction.on_commit(lambda: _send_invitation(request, invited, client))
-                membership_grant(
-                    user=user,
-                    role=role,
-                    client=client,
-                    acting_user=request.user,  # type: ignore[arg-type]
-                )
+            user, _new = membership_grant_by_email(
+                email=email,
+                role=role,
+                client=client,
+                acting_user=request.user,  # type: ignore[arg-type]
+                on_new_user=lambda invited: _send_invitation(request, invited, client),
+            )
         except MembershipError as exc:
             form.add_error(exc.field if exc.field in form.fields else "email", exc.message)
         else:

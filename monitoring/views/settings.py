@@ -12,6 +12,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from agency.middleware import portal_url
+from agency.selectors import user_can_manage_clients
 from monitoring.exceptions import SettingsError
 from monitoring.forms import BrandSettingsForm
 from monitoring.models import BrandSettings
@@ -27,6 +29,9 @@ def _context(request: HttpRequest, current: BrandSettings, form: BrandSettingsFo
         "settings": current,
         "rows": [(form[name], getattr(current, name)) for name in EDITABLE_SETTINGS],
         "writes": writes(request),
+        # Exports and offboarding are on the portal, for agency admins and account managers.
+        "manages": writes(request) and user_can_manage_clients(user=request.user),
+        "admin_url": portal_url(f"/brands/{brand_of(request).slug}/"),
     }
 
 

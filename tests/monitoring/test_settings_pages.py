@@ -9,6 +9,7 @@ from django.db import connection
 from django.test import Client as HttpClient
 from django.test.utils import CaptureQueriesContext
 
+from agency.middleware import portal_url
 from agency.models import AuditEvent, User
 from clients import tenancy
 from monitoring.models import BrandSettings
@@ -155,8 +156,16 @@ def test_the_page_costs_a_fixed_number_of_queries(world):
     browser.get("/settings/")  # warm
     with CaptureQueriesContext(connection) as captured:
         assert browser.get("/settings/").status_code == 200
-    # the brand's search path, session, user, the brand's access, the settings row
+    # the brand's search path, session, user, the brand's access, the settings row, and whether
+    # the person may export and offboard (a link to the portal's page for that)
     assert len(captured) == SETTINGS_QUERIES
 
 
-SETTINGS_QUERIES = 5
+SETTINGS_QUERIES = 6
+
+
+def test_exports_and_offboarding_are_linked_for_those_who_may(world):
+    link = f'href="{portal_url("/brands/alpha/")}"'
+    assert link in page(world, world.manager, world.alpha).get("/settings/").content.decode()
+    for who in (world.staff_a, world.viewer_a):
+        assert link not in page(world, who, world.alpha).get("/settings/").content.decode()
