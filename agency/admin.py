@@ -1,7 +1,7 @@
 """The Django admin for agency admins: people, who may do what, the audit trail and the desk's
-status rows. Memberships, audit events and status rows are written by services
-(agency.services, monitoring.services.status), so here they are read-only; a person's name and
-whether the account is active may be changed."""
+status rows, the roster. Memberships, audit events, status rows and the roster are written by
+services (agency.services, monitoring.services.status, agency.roster), so here they are
+read-only; a person's name and whether the account is active may be changed."""
 
 from __future__ import annotations
 
@@ -10,7 +10,17 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from agency.models import AuditEvent, BrandStatus, Membership, User
+from agency.models import (
+    AuditEvent,
+    BrandStatus,
+    Leave,
+    Membership,
+    Schedule,
+    ScheduleLayer,
+    ScheduleOverride,
+    ShiftSwap,
+    User,
+)
 
 
 class ReadOnly(admin.ModelAdmin):  # type: ignore[type-arg]
@@ -63,3 +73,32 @@ class BrandStatusAdmin(ReadOnly):
     list_filter = ("state",)
     ordering = ("-rank",)
     list_select_related = ("client",)
+
+
+# The roster: written by agency.roster (each change with its audit event), read here.
+@admin.register(Schedule)
+class ScheduleAdmin(ReadOnly):
+    list_display = ("name", "timezone", "covers_all", "is_default", "created_at")
+
+
+@admin.register(ScheduleLayer)
+class ScheduleLayerAdmin(ReadOnly):
+    list_display = ("schedule", "name", "role", "priority", "starts_on", "hand_off", "shift_hours")
+    list_filter = ("schedule", "role")
+
+
+@admin.register(ScheduleOverride)
+class ScheduleOverrideAdmin(ReadOnly):
+    list_display = ("schedule", "user", "start", "end", "reason")
+    list_filter = ("schedule",)
+
+
+@admin.register(Leave)
+class LeaveAdmin(ReadOnly):
+    list_display = ("user", "start", "end", "note")
+
+
+@admin.register(ShiftSwap)
+class ShiftSwapAdmin(ReadOnly):
+    list_display = ("schedule", "offered_by", "taken_by", "start", "end", "status")
+    list_filter = ("status",)

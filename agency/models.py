@@ -177,3 +177,168 @@ class BrandStatus(models.Model):
 
     def __str__(self) -> str:
         return f"{self.client_id}: {self.state}"
+
+
+# --- The roster of the 24/7 watch (agency-wide, public schema) ------------------------------
+# Rows only: the arithmetic of who is on duty when is agency.shifts, which these become through
+# agency.selectors.schedule_plan.
+
+
+class ShiftRole(models.TextChoices):
+    PRIMARY = "primary", _("Primary")
+    BACKUP = "backup", _("Backup")
+
+
+class Schedule(models.Model):
+    """Who watches which brands: layers of rotations in the schedule's time zone."""
+
+    name = models.CharField(max_length=200, unique=True)
+    timezone = models.CharField(max_length=64, default="Europe/Amsterdam")
+    # The agency's night desk usually covers every client, also those onboarded later.
+    covers_all = models.BooleanField(default=False)
+    brands = models.ManyToManyField("clients.Client", blank=True, related_name="schedules")
+    # New brands join it at onboarding, so that none is unwatched from its first minute.
+    is_default = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_default"], condition=Q(is_default=True), name="one_default_schedule"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ScheduleLayer(models.Model):
+    """One rotation of a schedule: its people take turns from `starts_on` at `hand_off`, each
+    for `shift_hours` of wall-clock time, within its windows of the week (none: always)."""
+
+    schedule = models.ForeignKey(Schedule, on_delete=models.CASCADE, related_name="layers")
+    name = models.CharField(max_length=200, blank=True)
+    priority = models.IntegerField(default=0)
+    role = models.CharField(max_length=7, choices=ShiftRole.choices, default=ShiftRole.PRIMARY)
+    starts_on = models.DateField()
+    hand_off = models.TimeField()
+    shift_hours = models.PositiveIntegerField(default=24)
+    # Follow-the-sun: a layer may keep the hours of another zone than its schedule's.
+    timezone = models.CharField(max_length=64, blank=True)
+    # [{"weekdays": [0, 1, 2, 3, 4], "start": "08:00", "end": "20:00"}]
+    windows = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["-priority", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(shift_hours__gt=0), name="layer_shift_lasts")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.schedule}: {self.name or self.role}"
+
+
+class LayerMember(models.Model):
+    """A person's place in a layer's rotation."""
+
+    layer = models.ForeignKey(ScheduleLayer, on_delete=models.CASCADE, related_name="members")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    position = models.PositiveSmallIntegerField()
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [
+            models.UniqueConstraint(fields=["layer", "position"], name="layermember_position"),
+            models.UniqueConstraint(fields=["layer", "user"], name="layermember_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.layer} #{self.position}: {self.user}"
+
+
+class ScheduleOverride(models.Model):
+    """One person takes a stretch of a schedule (an approved swap is one too)."""
+
+    schedule = models.ForeignKey(Schedule, on_delete=models.CASCADE, related_name="overrides")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+    reason = models.CharField(max_length=300, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["schedule", "end"], name="override_schedule_end")]
+        constraints = [
+            models.CheckConstraint(condition=Q(end__gt=models.F("start")), name="override_lasts")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.schedule}: {self.user} {self.start:%Y-%m-%d %H:%M}"
+
+
+class Leave(models.Model):
+    """A person away: in no rotation's slot while it lasts (a lower layer or a gap shows)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="leave"
+    )
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+    note = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["end"], name="leave_end")]
+        constraints = [
+            models.CheckConstraint(condition=Q(end__gt=models.F("start")), name="leave_lasts")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} away {self.start:%Y-%m-%d}"
+
+
+class SwapStatus(models.TextChoices):
+    OFFERED = "offered", _("Offered")
+    TAKEN = "taken", _("Taken, awaiting approval")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+class ShiftSwap(models.Model):
+    """A stretch of a schedule one person offers and a colleague takes; it changes nothing
+    until an account manager approves it, which writes the taker's override."""
+
+    schedule = models.ForeignKey(Schedule, on_delete=models.CASCADE, related_name="swaps")
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+    offered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    taken_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    status = models.CharField(max_length=9, choices=SwapStatus.choices, default=SwapStatus.OFFERED)
+    note = models.CharField(max_length=300, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    override = models.OneToOneField(
+        ScheduleOverride, null=True, blank=True, on_delete=models.SET_NULL, related_name="swap"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(end__gt=models.F("start")), name="swap_lasts")
+        ]
+
+    def __str__(self) -> str:
+        return f"swap {self.pk} ({self.status})"

@@ -69,10 +69,17 @@ def clients_for_user(*, user: User | AnonymousUser) -> ClientQuerySet:
 
 @dataclass(frozen=True)
 class DeskRow:
-    """One brand on the desk: the brand and its status row (None until its first refresh)."""
+    """One brand on the desk: the brand, its status row (None until its first refresh), and
+    who is on duty for it now (no primary: nobody watches it, the desk shows it red)."""
 
     client: Client
     status: BrandStatus | None
+    primary: User | None = None
+    backup: User | None = None
+
+    @property
+    def uncovered(self) -> bool:
+        return self.primary is None
 
     @property
     def rank(self) -> int:
@@ -80,13 +87,30 @@ class DeskRow:
 
 
 def desk_rows(*, user: User | AnonymousUser) -> list[DeskRow]:
-    """The brands `user` covers, what burns on top: two queries whatever their number (the
-    brands, and their status rows from the public schema; no brand schema is read)."""
-    from agency.models import BrandStatus
+    """The brands `user` covers, what burns on top, each with who is on duty for it: the same
+    queries whatever their number (the brands, their status rows, the roster, its people; all
+    in the public schema, no brand schema is read)."""
+    from agency.models import BrandStatus, User
+    from agency.roster import on_duty_for_brands
 
     clients = list(clients_for_user(user=user))
     statuses = {s.client_id: s for s in BrandStatus.objects.filter(client__in=clients)}
-    rows = [DeskRow(client=c, status=statuses.get(c.pk)) for c in clients]
+    covers = on_duty_for_brands(clients=clients)
+    ids = {int(p) for cover, _ in covers.values() for p in (cover.primary, cover.backup) if p}
+    people = User.objects.in_bulk(ids) if ids else {}
+
+    def person(key: str | None) -> User | None:
+        return people.get(int(key)) if key else None
+
+    rows = [
+        DeskRow(
+            client=c,
+            status=statuses.get(c.pk),
+            primary=person(covers[c.pk][0].primary),
+            backup=person(covers[c.pk][0].backup),
+        )
+        for c in clients
+    ]
     return sorted(rows, key=lambda row: (-row.rank, row.client.name.lower()))
 
 

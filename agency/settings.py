@@ -294,6 +294,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "Platform": "monitoring.models.Platform",
         "Level": "monitoring.models.Level",
+        "AlertStatusEnum": "monitoring.models.AlertStatus",
     },
 }
 

@@ -24,6 +24,7 @@ from django.core import serializers
 from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 
+from agency.roster import schedule_join_default
 from agency.services import audit_record
 from clients import tenancy
 from clients.exceptions import (
@@ -112,6 +113,8 @@ def client_onboard(
             Domain.objects.create(domain=Client.host_for(slug), tenant=client, is_primary=True)
             with tenancy.tenant_context(client):
                 brand_settings_initialize(client=client)
+            # Watched from its first minute: the agency's default schedule takes it on.
+            schedule_join_default(client=client)
             audit_record(
                 verb="client.onboarded",
                 acting_user=acting_user,

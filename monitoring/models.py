@@ -451,6 +451,36 @@ class Alert(models.Model):
         return f"alert {self.pk}: {self.title}"
 
 
+class AlertEventKind(models.TextChoices):
+    RAISED = "raised", _("Raised")
+    ROSE = "rose", _("Rose a level")
+    REOPENED = "reopened", _("Reopened")
+    ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+    RESOLVED = "resolved", _("Resolved")
+    DISMISSED = "dismissed", _("Dismissed as noise")
+
+
+class AlertEvent(models.Model):
+    """One transition of an alert, written by the service that made it
+    (monitoring.services.alerts) in the same transaction: the alert's timeline. `level` is the
+    alert's level after the change; `actor` the e-mail of who acted, blank for detection.
+    Listed in the order the changes were written: `at` is the moment each service was given
+    (detection's judging moment, a person's clock), and only the row order is causal."""
+
+    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField()
+    kind = models.CharField(max_length=12, choices=AlertEventKind.choices)
+    level = models.CharField(max_length=6, choices=Level.choices)
+    actor = models.CharField(max_length=254, blank=True)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"alert {self.alert_id} {self.kind} at {self.at:%Y-%m-%d %H:%M}"
+
+
 class MentionHour(models.Model):
     """How many mentions of one platform and sentiment were posted in one hour (UTC), shares
     apart: the rollup the dashboard and the reports read instead of the mentions table.

@@ -17,7 +17,7 @@ from rest_framework.response import Response
 
 from agency.api_base import TenantGenericAPIView, acting_user, reject_unknown_fields
 from agency.api_schema import error_response
-from monitoring.models import Alert, AlertStatus, Level, Wave, WaveStatus
+from monitoring.models import Alert, AlertEvent, AlertStatus, Level, Wave, WaveStatus
 from monitoring.selectors import waves_filter
 from monitoring.services.alerts import alert_acknowledge, alert_dismiss, alert_resolve
 
@@ -137,6 +137,25 @@ class AlertSerializer(serializers.ModelSerializer[Alert]):
         ]
 
 
+class AlertEventSerializer(serializers.ModelSerializer[AlertEvent]):
+    """One change on the alert's timeline, oldest first."""
+
+    class Meta:
+        model = AlertEvent
+        fields = ["at", "kind", "level", "actor", "note"]
+        extra_kwargs = {
+            "level": {"help_text": "The alert's level after the change."},
+            "actor": {"help_text": "The e-mail of who acted; empty for detection."},
+        }
+
+
+class AlertDetailSerializer(AlertSerializer):
+    events = AlertEventSerializer(many=True, read_only=True)
+
+    class Meta(AlertSerializer.Meta):
+        fields = [*AlertSerializer.Meta.fields, "events"]
+
+
 CLOSED = error_response("The alert is already resolved or dismissed.")
 
 
@@ -198,7 +217,10 @@ class AlertList(AlertsScope, generics.ListAPIView):  # type: ignore[misc]
 
 
 class AlertDetail(AlertsScope, generics.RetrieveAPIView):  # type: ignore[misc]
-    pass
+    serializer_class = AlertDetailSerializer
+
+    def scoped_queryset(self) -> QuerySet[Alert]:
+        return super().scoped_queryset().prefetch_related("events")
 
 
 class AlertAcknowledge(AlertsScope):

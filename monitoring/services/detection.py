@@ -8,8 +8,9 @@ Runs inside the processing transaction (monitoring.services.processing) in the b
 2. `waves_detect` feeds the brand's volume detectors (overall, negative, and both per platform;
    monitoring.analysis.waves) every bin that has closed since they last ran, reads the bin still
    open without advancing them, and opens, grows or closes the brand's one open Wave. A wave is
-   judged by monitoring.analysis.verdict; at watch or above it has exactly one Alert, updated as
-   the wave grows.
+   judged by monitoring.analysis.verdict; at watch or above it has exactly one Alert, raised and
+   risen as the wave grows by the alert services (monitoring.services.alerts), which write its
+   timeline and audit events and hand each change to routing on commit.
 
 Detection holds a transaction-level advisory lock per brand, so concurrent runs take turns and a
 bin is read once; a run that dies rolls back with its mentions, which stay unprocessed for the
@@ -48,7 +49,6 @@ from monitoring.analysis.waves import Reading, VolumeDetector, WaveParams
 from monitoring.models import (
     LEVEL_ORDER,
     Alert,
-    AlertStatus,
     BrandSettings,
     ReachTier,
     SeriesState,
@@ -56,6 +56,7 @@ from monitoring.models import (
     Wave,
     WaveStatus,
 )
+from monitoring.services.alerts import alert_raise, alert_rise, alert_update
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -507,38 +508,27 @@ def _alert_title(wave: Wave, judgement: Judgement) -> str:
     return f"{judgement.level.capitalize()}: {wave.negative_count} negative mentions, from {where}"
 
 
-def _alert_sync(wave: Wave, judgement: Judgement, now: datetime) -> Alert | None:
-    """The wave's one alert: opened at watch, raised as the wave grows, reopened when a wave
-    someone closed rises past the level they closed it at."""
+def _alert_sync(client: Client, wave: Wave, judgement: Judgement, now: datetime) -> None:
+    """The wave's one alert, through its services (monitoring.services.alerts): raised at
+    watch, risen as the wave grows (reopened when a wave someone closed rises past the level
+    they closed it at), else brought up to the wave's latest counts."""
     if LEVEL_ORDER[wave.peak_level] < LEVEL_ORDER["watch"]:
-        return None
+        return
     alert = Alert.objects.filter(wave=wave).first()
     title = _alert_title(wave, judgement)
     if alert is None:
-        return Alert.objects.create(
-            wave=wave,
+        alert_raise(client=client, wave=wave, title=title, reasons=judgement.reasons, at=now)
+    elif LEVEL_ORDER[wave.peak_level] > LEVEL_ORDER[alert.level]:
+        alert_rise(
+            client=client,
+            alert=alert,
             level=wave.peak_level,
             title=title,
             reasons=judgement.reasons,
-            origin_platform=wave.origin_platform,
-            opened_at=now,
-            updated_at=now,
+            at=now,
         )
-    rose = LEVEL_ORDER[wave.peak_level] > LEVEL_ORDER[alert.level]
-    alert.level = wave.peak_level
-    alert.reasons = judgement.reasons
-    alert.title = title
-    alert.updated_at = now
-    if rose:
-        alert.escalated_at = now
-        if alert.status in (AlertStatus.RESOLVED, AlertStatus.DISMISSED):
-            alert.status = AlertStatus.NEW
-            alert.close_note = (
-                f"Reopened at {now:%Y-%m-%d %H:%M} UTC: the wave rose to {wave.peak_level}. "
-                + alert.close_note
-            )
-    alert.save()
-    return alert
+    else:
+        alert_update(client=client, alert=alert, title=title, reasons=judgement.reasons, at=now)
 
 
 def detection_backfill(*, client: Client, days: int, now: datetime | None = None) -> int:
@@ -687,7 +677,7 @@ def waves_detect(*, client: Client, now: datetime | None = None) -> Wave | None:
             "UPDATE monitoring_mention SET wave_id = %s WHERE posted_at >= %s AND wave_id IS NULL",
             [wave.pk, wave.started_at],
         )
-    _alert_sync(wave, judgement, now)
+    _alert_sync(client, wave, judgement, now)
     return wave
 
 

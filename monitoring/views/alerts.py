@@ -49,6 +49,7 @@ def _detail(request: HttpRequest, alert: Alert, **forms: Any) -> dict[str, Any]:
         "wave": alert.wave,
         "charts": wave_charts(client, alert.wave),
         "mentions": wave_mentions_by_reach(client=client, wave=alert.wave),
+        "events": list(alert.events.all()),
         "writes": writes(request),
         "resolve_form": forms.get("resolve_form") or ResolveForm(),
         "dismiss_form": forms.get("dismiss_form") or DismissForm(),

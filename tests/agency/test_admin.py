@@ -15,6 +15,11 @@ CHANGELISTS = (
     "/admin/agency/membership/",
     "/admin/agency/auditevent/",
     "/admin/agency/brandstatus/",
+    "/admin/agency/schedule/",
+    "/admin/agency/schedulelayer/",
+    "/admin/agency/scheduleoverride/",
+    "/admin/agency/leave/",
+    "/admin/agency/shiftswap/",
     "/admin/clients/client/",
     "/admin/clients/domain/",
 )

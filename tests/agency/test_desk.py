@@ -4,7 +4,7 @@ own polling partial, and nothing of a brand the person does not cover."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, time, timedelta
 
 import pytest
 from django.db import connection
@@ -13,6 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from agency.models import BrandStatus
+from agency.roster import schedule_create, schedule_layer_add
 from clients import tenancy
 from clients.services import client_onboard
 from monitoring.services.status import brand_status_refresh
@@ -96,10 +97,19 @@ def test_the_desk_costs_the_same_queries_for_many_brands(world):
 
     for client in (world.alpha, world.bravo):
         refresh(client)
+    desk = schedule_create(name="Alpha desk", brands=[world.alpha], acting_user=None)
+    schedule_layer_add(
+        schedule=desk,
+        people=[world.staff_a],
+        starts_on=date(2026, 1, 5),
+        hand_off=time(9),
+        acting_user=None,
+    )
     queries()  # warm: the first request of a process loads what later ones reuse
     few = queries()
-    # session, user, role, the brands, their status rows (and the middlewares' own)
-    assert few == 7, "\n".join(q["sql"][:120] for q in connection.queries[-few:])
+    # session, user, role, the brands, their status rows; the roster (schedules, layers,
+    # people, brands, overrides, leave) and who is on duty (and the middlewares' own)
+    assert few == DESK_ROWS_QUERIES
     for n in range(8):
         brand = client_onboard(
             name=f"Brand {n}", slug=f"brand{n}", timezone_name="Europe/Stockholm", language="sv"
@@ -118,3 +128,33 @@ def test_a_brand_not_refreshed_yet_is_listed_as_not_checked(world):
     html = page(world.manager).get("/").content.decode()
     assert "Not checked yet" in html
     assert BrandStatus.objects.filter(updated_at__gte=timezone.now() - timedelta(1)).count() == 0
+
+
+DESK_ROWS_QUERIES = 14
+
+
+def test_who_is_on_duty_shows_and_a_brand_nobody_watches_is_red(world):
+    for client in (world.alpha, world.bravo):
+        refresh(client)
+    desk = schedule_create(name="Alpha desk", brands=[world.alpha], acting_user=None)
+    schedule_layer_add(
+        schedule=desk,
+        people=[world.staff_a, world.staff_b],
+        starts_on=date(2026, 1, 5),
+        hand_off=time(9),
+        acting_user=None,
+    )
+    html = page(world.manager).get("/desk/rows/").content.decode()
+    alpha = html[html.index('data-brand="alpha"') :].split("</article>")[0]
+    bravo = html[html.index('data-brand="bravo"') :].split("</article>")[0]
+    assert "On duty:" in alpha and "backup:" in alpha and "Nobody on duty" not in alpha
+    names = {
+        world.staff_a.full_name or world.staff_a.email,
+        world.staff_b.full_name or world.staff_b.email,
+    }
+    assert any(f"On duty: {name}" in alpha for name in names)
+    assert "Nobody on duty for this brand now." in bravo
+    assert 'class="brand state-calm uncovered"' in html
+    # staff on alpha alone see alpha's row only, never bravo's people or state
+    own = page(world.staff_a).get("/desk/rows/").content.decode()
+    assert 'data-brand="bravo"' not in own and "On duty:" in own
