@@ -52,3 +52,14 @@ class ManagesClients(BasePermission):
         return bool(request.user and request.user.is_authenticated) and user_can_manage_clients(
             user=request.user
         )
+
+
+class AgencyPeople(BasePermission):
+    """The agency's own people (admins, account managers, staff): the roster and its board."""
+
+    message = "The watch's roster and coverage are for the agency's people."
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        return bool(request.user and request.user.is_authenticated) and user_is_agency(
+            user=request.user
+        )

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import zoneinfo
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime, time, timedelta
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from itertools import takewhile
 from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
@@ -405,3 +407,130 @@ def on_duty_for_brands(
 
 def schedules_for_brand(*, client: Client) -> Any:
     return Schedule.objects.filter(Q(brands=client) | Q(covers_all=True)).distinct()
+
+
+# --- The coverage board ----------------------------------------------------------------------
+
+COVERED, PARTIAL, GAP = "covered", "partial", "gap"
+# More brands than this at once for one person, and the board marks the hours.
+BRANDS_PER_PERSON = 8
+
+
+@dataclass(frozen=True)
+class BoardCell:
+    """One brand's hour: covered the whole hour, partly, or not at all; by whom (the
+    primary at the hour's start, else the first in it); and whether that person holds more
+    brands at once than they can watch."""
+
+    state: str
+    primary: str | None
+    overloaded: bool = False
+
+
+@dataclass(frozen=True)
+class BoardRow:
+    client: Client
+    cells: list[BoardCell]
+
+    @property
+    def gap_hours(self) -> int:
+        return sum(1 for cell in self.cells if cell.state != COVERED)
+
+
+@dataclass(frozen=True)
+class CoverageBoard:
+    hours: list[datetime]  # each hour's start (UTC)
+    rows: list[BoardRow]
+    people: dict[str, User]  # by user id, for the names
+
+    @property
+    def days(self) -> list[list[int]]:
+        """The hours' indexes by day (24 each, UTC days)."""
+        return [list(range(n, min(n + 24, len(self.hours)))) for n in range(0, len(self.hours), 24)]
+
+
+def _hourly(
+    slots: Sequence[shifts.Slot], hours: Sequence[datetime]
+) -> list[tuple[str, str | None]]:
+    """Per hour of `hours`: covered/partial/gap and the primary, from a schedule's slots."""
+    found: list[tuple[str, str | None]] = []
+    i = 0
+    for start in hours:
+        end = start + timedelta(hours=1)
+        while i < len(slots) and slots[i].end <= start:
+            i += 1
+        inside = list(takewhile(lambda s, end=end: s.start < end, slots[i:]))  # type: ignore[misc]
+        if not inside:
+            found.append((GAP, None))
+            continue
+        primaries = [s.primary for s in inside if s.primary is not None]
+        whole = all(s.primary is not None for s in inside)
+        found.append(
+            (
+                COVERED if whole else PARTIAL if primaries else GAP,
+                primaries[0] if primaries else None,
+            )
+        )
+    return found
+
+
+def coverage_board(
+    *,
+    clients: Sequence[Client],
+    start: datetime | None = None,
+    days: int = 14,
+    per_person: int = BRANDS_PER_PERSON,
+) -> CoverageBoard:
+    """Brand by hour for `days` from `start`'s hour (default now): who covers, where nobody
+    does, where one person holds more than `per_person` brands at once. A brand takes the
+    cover of the schedules naming it first, then of those covering every brand; an hour is
+    covered if one of them covers all of it. Seven queries whatever the number of brands."""
+    begin = (start or timezone.now()).astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    hours = [begin + timedelta(hours=n) for n in range(days * 24)]
+    end = hours[-1] + timedelta(hours=1)
+    schedules = list(schedules_prefetched().prefetch_related("brands"))
+    overrides = list(ScheduleOverride.objects.filter(start__lt=end, end__gt=begin))
+    leave = list(Leave.objects.filter(start__lt=end, end__gt=begin))
+    hourly = {
+        s.pk: _hourly(
+            schedule_plan(schedule=s, start=begin, end=end, overrides=overrides, leave=leave).slots(
+                begin, end
+            ),
+            hours,
+        )
+        for s in schedules
+    }
+    named: dict[int, list[Schedule]] = {}
+    for s in schedules:
+        for brand in s.brands.all():
+            named.setdefault(brand.pk, []).append(s)
+    everyone = [s for s in schedules if s.covers_all]
+    chosen: list[tuple[Client, list[tuple[str, str | None]]]] = []
+    for client in clients:
+        candidates = [hourly[s.pk] for s in [*named.get(client.pk, []), *everyone]]
+        cells = []
+        for n in range(len(hours)):
+            options = [c[n] for c in candidates]
+            cell = next((o for o in options if o[0] == COVERED), None) or next(
+                (o for o in options if o[0] == PARTIAL), (GAP, None)
+            )
+            cells.append(cell)
+        chosen.append((client, cells))
+    load: list[dict[str, int]] = [{} for _ in hours]
+    for _, cells in chosen:
+        for n, (_, primary) in enumerate(cells):
+            if primary is not None:
+                load[n][primary] = load[n].get(primary, 0) + 1
+    rows = [
+        BoardRow(
+            client=client,
+            cells=[
+                BoardCell(state, primary, primary is not None and load[n][primary] > per_person)
+                for n, (state, primary) in enumerate(cells)
+            ],
+        )
+        for client, cells in chosen
+    ]
+    ids = {int(p) for load_at in load for p in load_at if p}
+    people = {str(pk): user for pk, user in User.objects.in_bulk(ids).items()} if ids else {}
+    return CoverageBoard(hours=hours, rows=rows, people=people)

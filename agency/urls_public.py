@@ -15,6 +15,7 @@ router.register("clients", ClientViewSet, basename="client")
 api_v1 = [
     path("me/", api.MeView.as_view(), name="me"),
     path("auth/token/", api.TokenView.as_view(), name="auth-token"),
+    path("coverage/", api.CoverageView.as_view(), name="coverage"),
     *router.urls,
 ]
 
@@ -23,6 +24,7 @@ SWAGGER_PAGE = "agency/swagger_ui.html"
 urlpatterns = [
     path("", views.portal_home, name="portal-home"),
     path("desk/rows/", views.desk_refresh, name="desk-rows"),
+    path("coverage/", views.coverage_page, name="coverage"),
     path("brands/new/", client_views.brand_onboard, name="brand-onboard"),
     path("brands/<slug:slug>/", client_views.brand_admin, name="brand-admin"),
     path("brands/<slug:slug>/export/", client_views.brand_export, name="brand-export"),

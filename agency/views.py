@@ -1,8 +1,10 @@
-"""Pages of the agency host: the desk, and the health check."""
+"""Pages of the agency host: the desk, the coverage board, the language, the health check."""
 
 from __future__ import annotations
 
+from datetime import UTC
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 from django import forms
 from django.conf import settings
@@ -13,12 +15,13 @@ from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 
 from agency.middleware import language_for
 from agency.models import AGENCY_ROLES, Role
+from agency.roster import COVERED, coverage_board
 from agency.selectors import (
     clients_for_user,
     desk_rows,
@@ -115,3 +118,31 @@ def language_choose(request: HttpRequest) -> HttpResponse:
         initial={"language": user.language, "next": request.GET.get("next", "")}  # type: ignore[union-attr]
     )
     return render(request, "agency/language.html", {"form": form})
+
+
+@login_required
+def coverage_page(request: HttpRequest) -> HttpResponse:
+    """The next 14 days, brand by hour: who covers, where nobody does (red), where one person
+    holds too many brands at once (amber); for the agency's people, on the brands they cover."""
+    if user_agency_role(user=request.user) not in AGENCY_ROLES:
+        raise PermissionDenied
+    # Whole UTC days from today's midnight, so that each column is one day.
+    today = timezone.now().astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    board = coverage_board(clients=list(clients_for_user(user=request.user)), start=today)
+    days = [(board.hours[hours[0]], hours) for hours in board.days]
+    rows = []
+    for row in board.rows:
+        zone = ZoneInfo(row.client.timezone)
+        cells = []
+        for start, hours in days:
+            marks = [
+                (n * 4, row.cells[h].state, row.cells[h].overloaded) for n, h in enumerate(hours)
+            ]
+            missing = sum(1 for h in hours if row.cells[h].state != COVERED)
+            cells.append((start.astimezone(zone), marks, missing))
+        rows.append((row, cells))
+    return render(
+        request,
+        "agency/coverage.html",
+        {"board": board, "rows": rows, "days": [start for start, _ in days]},
+    )

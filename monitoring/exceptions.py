@@ -41,3 +41,8 @@ class SourceError(StormdeskError):
 class ConnectionTestError(StormdeskError):
     code = "connection_failed"
     status = 502
+
+
+class WatchInputError(StormdeskError):
+    code = "invalid"
+    status = 400

@@ -31,6 +31,7 @@ from monitoring.models import (
 from monitoring.services import BIN_MINUTES, EDITABLE_SETTINGS
 from monitoring.services.alerts import MAX_NOTE
 from monitoring.services.imports import IMPORT_SUFFIXES
+from monitoring.services.watch import MAX_NOTE as MAX_WATCH_NOTE
 
 
 class AlertFiltersForm(forms.Form):
@@ -49,6 +50,24 @@ class ResolveForm(forms.Form):
         max_length=MAX_NOTE,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
+
+
+class WatchCheckForm(forms.Form):
+    """A check of the watch log: quiet when no alert is cited (monitoring.services.watch)."""
+
+    note = forms.CharField(
+        label=_("Note (optional)"),
+        required=False,
+        max_length=MAX_WATCH_NOTE,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    alert = forms.TypedChoiceField(
+        label=_("See alert (optional)"), required=False, coerce=int, empty_value=None
+    )
+
+    def __init__(self, *args: Any, alerts: list[tuple[int, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["alert"].choices = [("", _("none: all quiet")), *alerts]  # type: ignore[attr-defined]
 
 
 class DismissForm(forms.Form):
@@ -251,6 +270,32 @@ SETTING_TEXTS = {
         _("negative mentions"),
         _("…when the wave also holds at least this many negative mentions."),
     ),
+    "check_every_minutes_day": (
+        _("Check by day at least every"),
+        _("minutes"),
+        _(
+            "In the day, someone on duty must look at the brand and record it in the watch "
+            "log at least this often; longer without a check shows the brand as due."
+        ),
+    ),
+    "check_every_minutes_night": (
+        _("Check by night at least every"),
+        _("minutes"),
+        _("The same at night, from when the night starts until it ends."),
+    ),
+    "night_starts": (
+        _("Night starts at"),
+        _("brand's local time"),
+        _("From this time on the brand's clock the night interval applies."),
+    ),
+    "night_ends": (
+        _("Night ends at"),
+        _("brand's local time"),
+        _(
+            "From this time the day interval applies again. The night may run past midnight "
+            "(20:00 to 08:00); it must start and end at different times."
+        ),
+    ),
 }
 
 
@@ -278,6 +323,8 @@ class BrandSettingsForm(forms.Form):
             field.label = label
             field.help_text = help_text % {"sizes": sizes} if name == "bin_minutes" else help_text
             field.unit = unit  # type: ignore[attr-defined]
+            if isinstance(field, forms.TimeField):
+                field.widget = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
             # The model's validators replace the form field's own range, so that a value out
             # of range gets one message, the model's (which the API gives too).
             model_field = BrandSettings._meta.get_field(name)

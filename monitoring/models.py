@@ -1,6 +1,7 @@
 """Per-brand monitoring state, stored in the brand's own schema."""
 
 import uuid
+from datetime import time
 
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVectorField
@@ -45,6 +46,16 @@ class BrandSettings(models.Model):
     crisis_min_negative = models.PositiveIntegerField(
         default=40, validators=[MinValueValidator(3), MaxValueValidator(1_000_000)]
     )
+    # The watch log (WatchCheck): how often someone must look, by day and by night, night
+    # being from `night_starts` to `night_ends` on the brand's wall clock (it may span midnight).
+    check_every_minutes_day = models.PositiveSmallIntegerField(
+        default=30, validators=[MinValueValidator(5), MaxValueValidator(24 * 60)]
+    )
+    check_every_minutes_night = models.PositiveSmallIntegerField(
+        default=60, validators=[MinValueValidator(5), MaxValueValidator(24 * 60)]
+    )
+    night_starts = models.TimeField(default=time(20, 0))
+    night_ends = models.TimeField(default=time(8, 0))
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -525,3 +536,30 @@ class MultiplierDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} author {self.author_id}: {self.mentions}"
+
+
+class WatchOutcome(models.TextChoices):
+    QUIET = "quiet", _("Quiet")
+    ALERT = "alert", _("See alert")
+
+
+class WatchCheck(models.Model):
+    """Someone on duty looked at the brand: the proof for the client's reports, never edited.
+
+    `by` is the e-mail of who checked (as Alert keeps people); `alert` an alert they cite,
+    kept as null if the alert row ever goes."""
+
+    checked_at = models.DateTimeField()
+    by = models.CharField(max_length=254)
+    note = models.CharField(max_length=500, blank=True)
+    outcome = models.CharField(max_length=5, choices=WatchOutcome.choices)
+    alert = models.ForeignKey(
+        Alert, null=True, blank=True, on_delete=models.SET_NULL, related_name="watch_checks"
+    )
+
+    class Meta:
+        ordering = ["-checked_at", "-id"]
+        indexes = [models.Index(fields=["-checked_at", "-id"], name="watchcheck_newest")]
+
+    def __str__(self) -> str:
+        return f"{self.by} at {self.checked_at:%Y-%m-%d %H:%M}: {self.outcome}"

@@ -14,6 +14,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from clients import tenancy
+from monitoring import watchtime
 from monitoring.health import Health, source_health
 from monitoring.models import (
     Alert,
@@ -28,6 +29,7 @@ from monitoring.models import (
     Sentiment,
     Source,
     VolumeBin,
+    WatchCheck,
     Wave,
 )
 from monitoring.textsearch import match_sql
@@ -410,3 +412,69 @@ def dead_letters_filter(
         if job.finished_at:
             letters = letters.filter(received_at__lte=job.finished_at)
     return letters
+
+
+# --- The watch log -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WatchLog:
+    """The brand's checks from `since` to `until`, as the client's report states them."""
+
+    since: datetime
+    until: datetime
+    # The checks of the period, newest first (a queryset: the API pages through it).
+    checks: QuerySet[WatchCheck]
+    count: int
+    # Who checked, most checks first: (e-mail, checks).
+    by: list[tuple[str, int]]
+    longest: watchtime.Stretch
+    # The latest check ever made, and whether the next one is due now.
+    last_checked_at: datetime | None
+    interval: timedelta
+    due: bool
+
+
+def watch_cadence(settings: BrandSettings) -> watchtime.Cadence:
+    return watchtime.Cadence(
+        day_minutes=settings.check_every_minutes_day,
+        night_minutes=settings.check_every_minutes_night,
+        night_starts=settings.night_starts,
+        night_ends=settings.night_ends,
+    )
+
+
+def watch_log(
+    *, client: Client, since: datetime, until: datetime, now: datetime | None = None
+) -> WatchLog:
+    """The watch log of the period: its checks, who made them, the longest stretch without a
+    check (the period's edges count), and whether a check is due `now` by the interval that
+    applies on the brand's clock (day or night, BrandSettings). Three queries at most."""
+    tenancy.require_tenant(client)
+    now = now or timezone.now()
+    cadence = watch_cadence(brand_settings_get(client=client))
+    checks = WatchCheck.objects.filter(checked_at__gte=since, checked_at__lte=until)
+    rows = list(checks.values_list("checked_at", "by"))
+    counts: dict[str, int] = {}
+    for _, by in rows:
+        counts[by] = counts.get(by, 0) + 1
+    if rows and until >= now:
+        last: datetime | None = max(at for at, _ in rows)  # nothing is checked after now
+    else:
+        last = (
+            WatchCheck.objects.order_by("-checked_at", "-id")
+            .values_list("checked_at", flat=True)
+            .first()
+        )
+    zone = _zone(client.timezone)
+    return WatchLog(
+        since=since,
+        until=until,
+        checks=checks.select_related("alert").order_by("-checked_at", "-id"),
+        count=len(rows),
+        by=sorted(counts.items(), key=lambda item: (-item[1], item[0])),
+        longest=watchtime.longest_stretch(since, until, [at for at, _ in rows]),
+        last_checked_at=last,
+        interval=watchtime.interval_at(now, cadence, zone),
+        due=watchtime.check_due(last, now, cadence, zone),
+    )

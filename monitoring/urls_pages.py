@@ -11,6 +11,7 @@ from monitoring.views import (
     mentions,
     settings,
     sources,
+    watch,
     waves,
 )
 
@@ -45,6 +46,7 @@ urlpatterns = [
         for action, active in (("pause", False), ("resume", True))
     ),
     path("settings/", settings.settings_page, name="settings-page"),
+    path("watch/", watch.watch_page, name="watch-page"),
     path("members/", members.members_page, name="members-page"),
     path("members/grant/", members.member_grant, name="member-grant"),
     path("members/revoke/", members.member_revoke, name="member-revoke"),

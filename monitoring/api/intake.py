@@ -65,7 +65,29 @@ from monitoring.services.sources import (
 )
 
 
+@extend_schema_field(
+    {
+        "type": "string",
+        "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9]$",
+        "description": "A time on the brand's wall clock, HH:MM (no offset: it is local).",
+        "example": "20:00",
+    }
+)
+class LocalTimeField(serializers.TimeField):
+    """A wall-clock time, HH:MM: OpenAPI's `time` format would demand an offset."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(format="%H:%M", input_formats=["%H:%M"], **kwargs)
+
+
 class BrandSettingsSerializer(serializers.ModelSerializer[BrandSettings]):
+    night_starts = LocalTimeField(
+        required=False, help_text="When the night interval of the watch log starts."
+    )
+    night_ends = LocalTimeField(
+        required=False, help_text="When the day interval applies again (may be past midnight)."
+    )
+
     class Meta:
         model = BrandSettings
         fields = [*EDITABLE_SETTINGS, "updated_at"]

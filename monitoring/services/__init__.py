@@ -26,6 +26,10 @@ EDITABLE_SETTINGS = (
     "issue_min_negative",
     "crisis_negative_ratio",
     "crisis_min_negative",
+    "check_every_minutes_day",
+    "check_every_minutes_night",
+    "night_starts",
+    "night_ends",
 )
 # Bin sizes that tile an hour, and so a day: the detectors' hour-of-day baseline needs that.
 BIN_MINUTES = tuple(m for m in range(1, 61) if 60 % m == 0)
@@ -64,6 +68,11 @@ def brand_settings_update(
             f"Use a bin size that divides an hour: {', '.join(map(str, BIN_MINUTES))} minutes.",
             field="bin_minutes",
         )
+    if settings.night_starts.replace(second=0, microsecond=0) == settings.night_ends.replace(
+        second=0, microsecond=0
+    ):
+        field = "night_ends" if "night_ends" in changes else "night_starts"
+        raise SettingsError("The night must start and end at different times.", field=field)
     settings.save()
     audit_record(
         verb="brand.settings_updated",

@@ -36,6 +36,7 @@ POST_ONLY = {
     "/api/v1/alerts/<int:pk>/acknowledge/",
     "/api/v1/alerts/<int:pk>/resolve/",
     "/api/v1/alerts/<int:pk>/dismiss/",
+    "/api/v1/watch/checks/",
     "/alerts/<int:pk>/acknowledge/",
     "/alerts/<int:pk>/resolve/",
     "/alerts/<int:pk>/dismiss/",

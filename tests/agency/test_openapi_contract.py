@@ -57,7 +57,7 @@ from clients import tenancy
 from clients.middleware import TenantMiddleware
 from clients.models import Client
 from clients.services import client_export_request, client_onboard
-from monitoring.models import Author, DeadLetter, ImportJob, Mention, Source, Wave
+from monitoring.models import Author, DeadLetter, ImportJob, Mention, Source, WatchCheck, Wave
 from tests.conftest import World
 from tests.monitoring.factories import make_alert, make_source, mention
 from tests.monitoring.test_detection import ANGRY, ingest, item, quiet_history
@@ -177,6 +177,9 @@ def _seed_brand(client: Client, *, marker: str) -> dict[str, list[Any]]:
         )
         job = ImportJob.objects.create(
             source=source, filename=f"{marker}.csv", path="/nonexistent", file_format="csv"
+        )
+        WatchCheck.objects.create(
+            checked_at=now, by=f"{marker}@example.test", outcome="alert", alert=alert, note=marker
         )
     return {
         "sources": [source.pk],

@@ -14,6 +14,7 @@ from __future__ import annotations
 import copy
 import os
 import shutil
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -69,6 +70,26 @@ class _Server(ThreadedWSGIServer):
         """Keep the test's connection open: closing it would end the test's transaction."""
 
 
+class _OneAtATime:
+    """The app, serving one request at a time: every request runs on the test's one database
+    connection, and two at once (a page and the desk's polling) would switch its schema under
+    each other. The body is read inside the lock too: a streamed answer (the CSV export) still
+    reads the database while it is sent."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.lock = threading.Lock()
+
+    def __call__(self, environ: Any, start_response: Any) -> list[bytes]:
+        with self.lock:
+            result = self.app(environ, start_response)
+            try:
+                return [b"".join(result)]
+            finally:
+                if hasattr(result, "close"):
+                    result.close()
+
+
 class _ServerThread(LiveServerThread):
     """Django's live server thread, except that it leaves the test's connection open when it
     stops (Django's closes every connection of the thread, which here is the test's)."""
@@ -85,7 +106,7 @@ class _ServerThread(LiveServerThread):
             )
             if self.port == 0:
                 self.port = self.httpd.server_address[1]
-            self.httpd.set_app(handler)
+            self.httpd.set_app(_OneAtATime(handler))
             self.is_ready.set()
             self.httpd.serve_forever()
         except Exception as exc:

@@ -43,6 +43,10 @@ def everything(**changes: object) -> dict[str, object]:
         "issue_min_negative": 15,
         "crisis_negative_ratio": 10.0,
         "crisis_min_negative": 40,
+        "check_every_minutes_day": 30,
+        "check_every_minutes_night": 60,
+        "night_starts": "20:00",
+        "night_ends": "08:00",
     }
     return {**values, **changes}
 
