@@ -10,7 +10,7 @@ Nothing here touches a brand's schema.
 from __future__ import annotations
 
 import zoneinfo
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import takewhile
@@ -373,6 +373,17 @@ def schedule_plan(
     )
 
 
+def _schedules_by_brand(schedules: Sequence[Schedule]) -> Callable[[Client], list[Schedule]]:
+    """For a brand, the schedules that cover it in the order they are asked: those naming it,
+    then those covering every brand."""
+    named: dict[int, list[Schedule]] = {}
+    for s in schedules:
+        for brand in s.brands.all():
+            named.setdefault(brand.pk, []).append(s)
+    everyone = [s for s in schedules if s.covers_all]
+    return lambda client: [*named.get(client.pk, []), *everyone]
+
+
 def on_duty_for_brands(
     *, clients: Sequence[Client], at: datetime | None = None
 ) -> dict[int, tuple[shifts.Cover, Schedule | None]]:
@@ -390,15 +401,11 @@ def on_duty_for_brands(
         )
         for s in schedules
     }
-    named: dict[int, list[Schedule]] = {}
-    for s in schedules:
-        for brand in s.brands.all():
-            named.setdefault(brand.pk, []).append(s)
-    everyone = [s for s in schedules if s.covers_all]
+    order = _schedules_by_brand(schedules)
     found: dict[int, tuple[shifts.Cover, Schedule | None]] = {}
     for client in clients:
         found[client.pk] = (shifts.Cover(None, None), None)
-        for s in [*named.get(client.pk, []), *everyone]:
+        for s in order(client):
             if covers[s.pk].primary is not None:
                 found[client.pk] = (covers[s.pk], s)
                 break
@@ -500,14 +507,10 @@ def coverage_board(
         )
         for s in schedules
     }
-    named: dict[int, list[Schedule]] = {}
-    for s in schedules:
-        for brand in s.brands.all():
-            named.setdefault(brand.pk, []).append(s)
-    everyone = [s for s in schedules if s.covers_all]
+    order = _schedules_by_brand(schedules)
     chosen: list[tuple[Client, list[tuple[str, str | None]]]] = []
     for client in clients:
-        candidates = [hourly[s.pk] for s in [*named.get(client.pk, []), *everyone]]
+        candidates = [hourly[s.pk] for s in order(client)]
         cells = []
         for n in range(len(hours)):
             options = [c[n] for c in candidates]
