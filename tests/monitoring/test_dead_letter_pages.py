@@ -264,12 +264,17 @@ LIST_QUERIES = 7  # search path, session, user, access, sources, count, the page
 DETAIL_QUERIES = 5  # search path, session, user, access, the letter with its source
 
 
+# Any character a form can carry: lone surrogates cannot be sent as UTF-8 at all (the test
+# client refuses to encode them); arbitrary bytes come through the raw `body` instead.
+SENDABLE = st.characters(exclude_categories=["Cs"])
+
+
 @given(
-    payload=st.text(st.characters(exclude_categories=[]), max_size=300),
-    reason=st.text(st.characters(exclude_categories=[]), max_size=600),
+    payload=st.text(SENDABLE, max_size=300),
+    reason=st.text(SENDABLE, max_size=600),
     query=st.dictionaries(
         st.sampled_from(["status", "channel", "source", "q", "job", "page"]),
-        st.text(st.characters(exclude_categories=[]), max_size=40),
+        st.text(SENDABLE, max_size=40),
     ),
     body=st.binary(max_size=300),
 )
