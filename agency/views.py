@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from datetime import UTC
-from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo
 
+from allauth.account.adapter import get_adapter as get_account_adapter
 from django import forms
 from django.conf import settings
 from django.contrib import messages
@@ -16,7 +15,6 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone, translation
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 
 from agency.middleware import language_for
@@ -92,14 +90,9 @@ class LanguageForm(forms.Form):
 
 
 def _back_to(request: HttpRequest, target: str) -> str:
-    """Where to go after the choice: the page it came from, on the portal or a brand host."""
-    hosts = {settings.BASE_DOMAIN, request.get_host()}
-    netloc = urlsplit(target).netloc
-    if (urlsplit(target).hostname or "").endswith("." + settings.BASE_DOMAIN):
-        hosts.add(netloc)  # a brand host, on whatever port the portal is reached
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts=hosts):
-        return target
-    return "/"
+    """Where to go after the choice: the page it came from, on the portal or a brand host, by
+    the same rule as the log-in's `next` (agency.adapters.AccountAdapter.is_safe_url)."""
+    return target if get_account_adapter(request).is_safe_url(target) else "/"
 
 
 @login_required
@@ -132,7 +125,7 @@ def coverage_page(request: HttpRequest) -> HttpResponse:
     days = [(board.hours[hours[0]], hours) for hours in board.days]
     rows = []
     for row in board.rows:
-        zone = ZoneInfo(row.client.timezone)
+        zone = row.client.zone
         cells = []
         for start, hours in days:
             marks = [

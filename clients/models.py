@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 from datetime import datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django_tenants.models import DomainMixin, TenantMixin
 from django_tenants.utils import get_public_schema_name
+
+
+def zone_or_utc(name: str) -> ZoneInfo:
+    """The time zone named `name`; UTC when it names none (a brand's zone is checked at
+    onboarding, but a page must not fail on a zone the tz database has since dropped)."""
+    try:
+        return ZoneInfo(name or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
 
 SLUG_PATTERN = r"^[a-z][a-z0-9-]{1,38}[a-z0-9]$"
 RESERVED_SLUGS = frozenset(
@@ -66,6 +77,11 @@ class Client(TenantMixin):
     def host_for(slug: str) -> str:
         # Stored and looked up in lower case (clients.tenancy.host_normalize).
         return f"{slug}.{settings.BASE_DOMAIN}".lower()
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The brand's time zone (UTC if its name is unknown): see zone_or_utc."""
+        return zone_or_utc(self.timezone)
 
     def get_absolute_url(self) -> str:
         port = f":{settings.PUBLIC_PORT}" if settings.PUBLIC_PORT else ""

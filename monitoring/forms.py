@@ -6,7 +6,6 @@ import json
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import orjson
 from django import forms
@@ -16,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from agency.api_base import jsonb_refusal
 from agency.models import Role
+from clients.models import zone_or_utc
 from monitoring.models import (
     AlertStatus,
     BrandSettings,
@@ -133,10 +133,7 @@ class MentionFiltersForm(forms.Form):
     def __init__(self, data: Any, *, sources: list[tuple[int, str]], zone: str) -> None:
         super().__init__(data)
         self.fields["source"].choices = [("", _("any source")), *sources]  # type: ignore[attr-defined]
-        try:
-            self.zone = ZoneInfo(zone or "UTC")
-        except (ZoneInfoNotFoundError, ValueError):
-            self.zone = ZoneInfo("UTC")
+        self.zone = zone_or_utc(zone)
 
     # The filters a person reaches for first; the others fold away until one is used.
     FIRST = ("q", "platform", "sentiment", "range")
@@ -504,44 +501,9 @@ class ApiValidatedForm(forms.Form):
 SETTINGS_HELP = _('A JSON object, e.g. {"query": "alpha bakery"} or {"url": "https://…/feed"}.')
 
 
-class SourceCreateForm(ApiValidatedForm):
-    name = forms.CharField(label=_("Name"), max_length=200)
-    platform = forms.ChoiceField(label=_("Platform"), choices=Platform.choices)
-    kind = forms.ChoiceField(label=_("Kind"), choices=SourceKind.choices)
-    pull = forms.BooleanField(
-        label=_("Poll the platform's API"),
-        label_suffix="",
-        required=False,
-        help_text=_("Off: the source takes webhooks and imports only."),
-    )
-    settings = SafeJSONField(
-        label=_("Settings"),
-        required=False,
-        help_text=SETTINGS_HELP,
-        widget=forms.Textarea(attrs={"rows": 3}),
-    )
-    credentials = SafeJSONField(
-        label=_("Credentials"),
-        required=False,
-        help_text=_('A JSON object of secrets, e.g. {"bearer_token": "…"}. Never shown again.'),
-        widget=SecretTextarea(attrs={"rows": 2, "autocomplete": "off", "spellcheck": "false"}),
-    )
-    expected_per_hour = forms.FloatField(
-        label=_("Mentions expected per hour"),
-        required=False,
-        min_value=0,
-        help_text=_("Empty: learned from the source's own history."),
-    )
+class _SourceFields(ApiValidatedForm):
+    """What a source's own settings form and the form that adds one both ask."""
 
-    def api_data(self) -> dict[str, Any]:
-        data = super().api_data()
-        for name in ("settings", "credentials"):
-            if data.get(name) is None:
-                data.pop(name, None)
-        return data
-
-
-class SourceSettingsForm(ApiValidatedForm):
     name = forms.CharField(label=_("Name"), max_length=200)
     pull = forms.BooleanField(
         label=_("Poll the platform's API"),
@@ -562,6 +524,31 @@ class SourceSettingsForm(ApiValidatedForm):
         help_text=_("Empty: learned from the source's own history."),
     )
 
+
+class SourceCreateForm(_SourceFields):
+    platform = forms.ChoiceField(label=_("Platform"), choices=Platform.choices)
+    kind = forms.ChoiceField(label=_("Kind"), choices=SourceKind.choices)
+    credentials = SafeJSONField(
+        label=_("Credentials"),
+        required=False,
+        help_text=_('A JSON object of secrets, e.g. {"bearer_token": "…"}. Never shown again.'),
+        widget=SecretTextarea(attrs={"rows": 2, "autocomplete": "off", "spellcheck": "false"}),
+    )
+    field_order = ["name", "platform", "kind", "pull", "settings", "credentials"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["settings"].widget.attrs["rows"] = 3
+
+    def api_data(self) -> dict[str, Any]:
+        data = super().api_data()
+        for name in ("settings", "credentials"):
+            if data.get(name) is None:
+                data.pop(name, None)
+        return data
+
+
+class SourceSettingsForm(_SourceFields):
     def __init__(self, *args: Any, instance: Source, **kwargs: Any) -> None:
         kwargs.setdefault(
             "initial",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from django.db import connection
 from django.db.models import Count, F, Max, OuterRef, Q, QuerySet, Subquery, Sum
@@ -314,7 +314,7 @@ def brand_dashboard(*, client: Client, by: str = "day", now: datetime | None = N
     """The dashboard over the range `by` (hour: the last 48 hours; day: 30 days; week: 26
     weeks), in three queries over the rollups and the waves, whatever the brand's volume."""
     tenancy.require_tenant(client)
-    zone = _zone(client.timezone)
+    zone = client.zone
     starts = _range_starts(by, now or timezone.now(), zone)
     begin, end = starts[0], _step(starts[-1], by, 1)
     index = {start.replace(tzinfo=None): n for n, start in enumerate(starts)}
@@ -373,13 +373,6 @@ def brand_dashboard(*, client: Client, by: str = "day", now: datetime | None = N
         waves=waves,
         multipliers=multipliers,
     )
-
-
-def _zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
 
 
 def dead_letters_filter(
@@ -466,7 +459,7 @@ def watch_log(
             .values_list("checked_at", flat=True)
             .first()
         )
-    zone = _zone(client.timezone)
+    zone = client.zone
     return WatchLog(
         since=since,
         until=until,

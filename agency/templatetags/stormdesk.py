@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django import template
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+
+from clients.models import zone_or_utc
 
 register = template.Library()
 
@@ -16,10 +17,7 @@ register = template.Library()
 def _local(value: datetime, zone: str) -> tuple[datetime, str]:
     """`value` in the time zone `zone` (UTC when it is not one), and the date prefix it
     needs: empty when it is today there."""
-    try:
-        tz = ZoneInfo(zone or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        tz = ZoneInfo("UTC")
+    tz = zone_or_utc(zone)
     local = value.astimezone(tz)
     today = timezone.now().astimezone(tz).date()
     return local, "" if local.date() == today else local.strftime("%Y-%m-%d ")
