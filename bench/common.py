@@ -92,6 +92,11 @@ def update_results(section: str, body: str) -> None:
     path.write_text(text.rstrip("\n") + "\n\n" + marker + body.rstrip("\n") + "\n")
 
 
+def p95(values: list[float]) -> float:
+    """The 95th percentile of `values`, sorted ascending (the nearest lower rank)."""
+    return values[int(0.95 * (len(values) - 1))]
+
+
 def timed(fn, *args, **kwargs) -> float:  # type: ignore[no-untyped-def]
     start = time.perf_counter()
     fn(*args, **kwargs)

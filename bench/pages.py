@@ -23,7 +23,7 @@ import statistics
 import time
 from datetime import timedelta
 
-from common import machine_line, setup_django, update_results
+from common import machine_line, p95, setup_django, update_results
 
 BRANDS = 200
 MENTIONS = 1_000_000
@@ -241,9 +241,6 @@ def main() -> None:
 
     from_mentions = sql_ms(FROM_MENTIONS_SQL)
     from_rollup = sql_ms(FROM_ROLLUP_SQL)
-
-    def p95(times: list[float]) -> float:
-        return times[int(0.95 * (len(times) - 1))]
 
     counts = {
         "desk": queries(portal, "/"),

@@ -24,7 +24,7 @@ import time
 from datetime import date, timedelta
 from datetime import time as clock
 
-from common import machine_line, setup_django, update_results
+from common import machine_line, p95, setup_django, update_results
 
 BRANDS = 500
 BOARD_BRANDS = 200
@@ -136,9 +136,6 @@ def main() -> None:
     with CaptureQueriesContext(connection) as captured:
         on_duty_for_brands(clients=clients)
     duty_queries = len(captured)
-
-    def p95(values: list[float]) -> float:
-        return values[int(0.95 * (len(values) - 1))]
 
     figures = {
         "on_duty_500_ms": round(statistics.median(on_duty), 1),
