@@ -169,6 +169,10 @@ class BrandStatus(models.Model):
     multiplier_posts = models.JSONField(default=list, blank=True)
     mentions_last_hour = models.PositiveIntegerField(default=0)
     negative_last_hour = models.PositiveIntegerField(default=0)
+    # The watch log: the latest check, and whether the next one is due (refreshed each minute).
+    last_checked_at = models.DateTimeField(null=True, blank=True)
+    last_checked_by = models.CharField(max_length=254, blank=True)
+    check_due = models.BooleanField(default=False)
     updated_at = models.DateTimeField()
 
     class Meta:
@@ -199,6 +203,9 @@ class Schedule(models.Model):
     brands = models.ManyToManyField("clients.Client", blank=True, related_name="schedules")
     # New brands join it at onboarding, so that none is unwatched from its first minute.
     is_default = models.BooleanField(default=False)
+    # The agency's duty managers: the last step of every escalation, and the fallback when a
+    # brand has nobody on duty. Covers no brand itself.
+    for_duty_managers = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -342,3 +349,187 @@ class ShiftSwap(models.Model):
 
     def __str__(self) -> str:
         return f"swap {self.pk} ({self.status})"
+
+
+# --- Notifications (agency-wide, public schema) ---------------------------------------------
+# How people are reached (contact methods and their personal rules) and every message that
+# leaves: the outbox, one row per message to one method of one person, written in the same
+# transaction as the decision to send it and sent by a worker (agency.notify).
+
+
+class ContactKind(models.TextChoices):
+    EMAIL = "email", _("E-mail")
+    PUSH = "push", _("Web Push")
+    APPRISE = "apprise", _("Chat or SMS (an apprise URL)")
+
+
+class ContactMethod(models.Model):
+    """One way to reach a person. The target (an address, a push subscription, an apprise URL
+    that carries the service's token) is encrypted at rest; a method is used for pages once a
+    test message reached it and the person confirmed it (`verified_at`)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="contact_methods"
+    )
+    kind = models.CharField(max_length=7, choices=ContactKind.choices)
+    label = models.CharField(max_length=100, blank=True)
+    target_encrypted = models.TextField()
+    # What a person may see of the target (an address, the service's scheme and host).
+    target_hint = models.CharField(max_length=200, blank=True)
+    verified_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.kind} {self.target_hint}"
+
+
+class NotificationRule(models.Model):
+    """A personal rule: when paged, reach this method this many minutes after the page (unless
+    the alert was acknowledged meanwhile). A person without rules is reached on every verified
+    method at once, and on their account's e-mail address if they have none."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_rules"
+    )
+    method = models.ForeignKey(ContactMethod, on_delete=models.CASCADE, related_name="rules")
+    after_minutes = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["after_minutes", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["method", "after_minutes"], name="rule_once"),
+            models.CheckConstraint(condition=Q(after_minutes__lte=240), name="rule_within_4h"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.method_id} after {self.after_minutes} min"
+
+
+class NotificationTopic(models.TextChoices):
+    ALERT = "alert", _("Alert")
+    WATCH = "watch", _("Missed check")
+    GAP = "gap", _("Gap in cover")
+    SHIFT = "shift", _("Shift reminder")
+    SCHEDULE = "schedule", _("Schedule changed")
+    TEST = "test", _("Test message")
+
+
+class NotificationStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting to be sent")
+    SENDING = "sending", _("Being sent")
+    DELIVERED = "delivered", _("Delivered")
+    FAILED = "failed", _("Failed")
+    CANCELLED = "cancelled", _("Not needed any more")
+
+
+class Notification(models.Model):
+    """The outbox: one message to one method of one person. `key` says what it is for (the
+    alert, its escalation's round and step, the person, the method), so that a decision taken
+    twice writes one row and a retried send never reaches the person twice. A failed attempt
+    waits `next_attempt_at` (backoff) and is tried again until it is delivered, or the alert
+    it pages for is acknowledged or closed (then it is cancelled), or it is a day old."""
+
+    key = models.CharField(max_length=300, unique=True)
+    topic = models.CharField(max_length=8, choices=NotificationTopic.choices)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+    )
+    # Empty: the person's account e-mail address (the never-silent fallback).
+    method = models.ForeignKey(
+        ContactMethod, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    kind = models.CharField(max_length=7, choices=ContactKind.choices)
+    # The brand and alert it is about, if any: the alert's timeline shows its deliveries.
+    client = models.ForeignKey(
+        "clients.Client", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    alert_id = models.PositiveIntegerField(null=True, blank=True)
+    escalation_id = models.PositiveIntegerField(null=True, blank=True)
+    step = models.CharField(max_length=40, blank=True)
+    subject = models.CharField(max_length=300)
+    body = models.TextField()
+    link = models.URLField(max_length=1000, blank=True)
+    status = models.CharField(
+        max_length=9, choices=NotificationStatus.choices, default=NotificationStatus.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField()
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField()
+    # Handed to the provider (the last attempt's start), and accepted by it.
+    sending_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=Q(status__in=["pending", "sending"]),
+                name="notification_due",
+            ),
+            models.Index(fields=["client", "alert_id"], name="notification_alert"),
+            models.Index(fields=["user", "-created_at"], name="notification_user"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} ({self.status})"
+
+
+class CalendarFeed(models.Model):
+    """A secret-token iCal feed of one person's shifts or of one schedule. Replacing the token
+    (a new row) stops the old URL."""
+
+    token = models.CharField(max_length=64, unique=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    schedule = models.ForeignKey(
+        Schedule, null=True, blank=True, on_delete=models.CASCADE, related_name="feeds"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(user__isnull=True) ^ Q(schedule__isnull=True),
+                name="feed_of_person_or_schedule",
+            ),
+            models.UniqueConstraint(
+                fields=["user"], condition=Q(user__isnull=False), name="one_feed_per_person"
+            ),
+            models.UniqueConstraint(
+                fields=["schedule"],
+                condition=Q(schedule__isnull=False),
+                name="one_feed_per_schedule",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"feed of {self.user or self.schedule}"
+
+
+class GapNotice(models.Model):
+    """A gap in a brand's cover that the account managers were told of: once when it first
+    shows within the notice period ("ahead"), again when it is a day away ("soon")."""
+
+    client = models.ForeignKey("clients.Client", on_delete=models.CASCADE, related_name="+")
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+    stage = models.CharField(max_length=5)
+    notified_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["client", "start", "stage"], name="gap_notice_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"gap {self.client_id} {self.start:%Y-%m-%d %H:%M} ({self.stage})"

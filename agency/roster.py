@@ -13,12 +13,14 @@ import zoneinfo
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from itertools import takewhile
+from itertools import pairwise, takewhile
 from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
-from django.db.models import Prefetch, Q
+from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext, gettext_lazy
 
 from agency import shifts
 from agency.exceptions import PermissionDeniedError, StormdeskError
@@ -27,6 +29,7 @@ from agency.models import (
     LayerMember,
     Leave,
     Membership,
+    Role,
     Schedule,
     ScheduleLayer,
     ScheduleOverride,
@@ -34,6 +37,14 @@ from agency.models import (
     ShiftSwap,
     SwapStatus,
     User,
+)
+from agency.reminders import (
+    layer_summary,
+    leave_notify_on_commit,
+    override_summary,
+    schedule_change_notify_on_commit,
+    schedule_people,
+    swap_summary,
 )
 from agency.selectors import user_can_manage_clients
 from agency.services import audit_record
@@ -107,10 +118,18 @@ def schedule_create(
     covers_all: bool = False,
     brands: Iterable[Client] = (),
     is_default: bool = False,
+    for_duty_managers: bool = False,
     acting_user: User | None,
 ) -> Schedule:
+    """A schedule of brands (some, or all), or the agency's duty managers' (no brands: it is
+    the last step of every escalation and the fallback when a brand has nobody on duty)."""
     if not name.strip():
         raise RosterError("Name the schedule.", field="name")
+    brands = list(brands)
+    if for_duty_managers and (covers_all or brands or is_default):
+        raise RosterError(
+            "The duty managers' schedule covers no brand itself.", field="for_duty_managers"
+        )
     if Schedule.objects.filter(name=name.strip()).exists():
         raise RosterError(f"A schedule named {name.strip()!r} exists already.", field="name")
     if is_default and Schedule.objects.filter(is_default=True).exists():
@@ -120,8 +139,9 @@ def schedule_create(
         timezone=_zone(timezone_name),
         covers_all=covers_all,
         is_default=is_default,
+        for_duty_managers=for_duty_managers,
     )
-    schedule.brands.set(list(brands))
+    schedule.brands.set(brands)
     audit_record(verb="schedule.created", acting_user=acting_user, schedule=schedule.name)
     return schedule
 
@@ -169,6 +189,12 @@ def schedule_layer_add(
         schedule=schedule.name,
         people=[u.email for u in people],
     )
+    schedule_change_notify_on_commit(
+        schedule=schedule,
+        summary=layer_summary(layer=layer, people=people),
+        people=people,
+        acting_user=acting_user,
+    )
     return layer
 
 
@@ -200,6 +226,12 @@ def schedule_override_add(
         start=start.isoformat(),
         end=end.isoformat(),
     )
+    schedule_change_notify_on_commit(
+        schedule=schedule,
+        summary=override_summary(override=override),
+        people=[user, *schedule_people(schedule=schedule)],
+        acting_user=acting_user,
+    )
     return override
 
 
@@ -216,6 +248,7 @@ def leave_add(
         start=start.isoformat(),
         end=end.isoformat(),
     )
+    leave_notify_on_commit(leave=leave, acting_user=acting_user)
     return leave
 
 
@@ -282,6 +315,12 @@ def swap_decide(*, swap: ShiftSwap, approve: bool, acting_user: User) -> ShiftSw
         swap.status = SwapStatus.REJECTED
     swap.save(update_fields=["decided_by", "decided_at", "override", "status"])
     audit_record(verb=f"swap.{swap.status}", acting_user=acting_user, swap=swap.pk)
+    schedule_change_notify_on_commit(
+        schedule=swap.schedule,
+        summary=swap_summary(swap=swap),
+        people=[p for p in (swap.offered_by, swap.taken_by) if p is not None],
+        acting_user=acting_user,
+    )
     return swap
 
 
@@ -537,3 +576,533 @@ def coverage_board(
     ids = {int(p) for load_at in load for p in load_at if p}
     people = {str(pk): user for pk, user in User.objects.in_bulk(ids).items()} if ids else {}
     return CoverageBoard(hours=hours, rows=rows, people=people)
+
+
+def duty_managers_on_duty(*, at: datetime | None = None) -> list[User]:
+    """The agency's duty managers at `at` (default now): the primary, then the backup, of the
+    schedules marked for duty managers; empty if none is on."""
+    at = at or timezone.now()
+    ids: list[int] = []
+    for s in schedules_prefetched().filter(for_duty_managers=True):
+        cover = schedule_plan(schedule=s, start=at, end=at).on_duty(at)
+        ids.extend(int(p) for p in (cover.primary, cover.backup) if p and int(p) not in ids)
+    found = User.objects.filter(pk__in=ids, is_active=True).in_bulk()
+    return [found[pk] for pk in ids if pk in found]
+
+
+def agency_admins() -> list[User]:
+    """The last resort of every page: the agency's admins."""
+    return list(
+        User.objects.filter(
+            is_active=True, memberships__role=Role.AGENCY_ADMIN, memberships__client__isnull=True
+        )
+        .distinct()
+        .order_by("id")
+    )
+
+
+# --- The roster's pages and API: who sees what, a person's shifts, a brand's cover, and the
+# writes that undo (issue 13, point 7). Public schema only, like everything above. ---------
+
+# Times the roster takes: within this century, so that no arithmetic overflows; a swap spans at
+# most a month, an override or leave at most LONGEST_SPAN (a plan reads no further back).
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)
+LONGEST_SWAP = timedelta(days=31)
+MAX_TEXT = 300  # an override's reason, a leave's or a swap's note
+
+
+def roster_stretch_check(
+    start: datetime, end: datetime, *, longest: timedelta = LONGEST_SPAN, field: str = "start"
+) -> None:
+    """Refuse a stretch the roster cannot take: naive, backwards, outside 2000-2100 or longer
+    than `longest` (RosterError, on `field` or on `end`)."""
+    _stretch(start, end)
+    if start < EARLIEST or end > LATEST:
+        raise RosterError("Give times between the years 2000 and 2100.", field=field)
+    if end - start > longest:
+        raise RosterError(f"It lasts at most {longest.days} days.", field="end")
+
+
+def roster_text_check(text: str, field: str) -> str:
+    if len(text) > MAX_TEXT:
+        raise RosterError(f"At most {MAX_TEXT} characters.", field=field)
+    return text
+
+
+def _require_manager(acting_user: User | None, what: str) -> User:
+    if acting_user is None or not user_can_manage_clients(user=acting_user):
+        raise PermissionDeniedError(f"Account managers and agency admins {what}.")
+    return acting_user
+
+
+def _layer_people(schedule: Schedule) -> list[User]:
+    from agency.reminders import schedule_people
+
+    return list(schedule_people(schedule=schedule))
+
+
+def _when(moment: datetime, zone: str) -> str:
+    from agency.reminders import when
+
+    return when(moment, zone)
+
+
+def _name(user: User) -> str:
+    from agency.reminders import person_name
+
+    return person_name(user)
+
+
+def _notify(*, schedule: Schedule, summary: Any, people: Iterable[User], acting_user: User) -> None:
+    """The schedule's people hear of the change once it commits (agency.reminders)."""
+    from agency.reminders import schedule_change_notify_on_commit
+
+    schedule_change_notify_on_commit(
+        schedule=schedule, summary=summary, people=people, acting_user=acting_user
+    )
+
+
+@transaction.atomic
+def schedule_update(
+    *,
+    schedule: Schedule,
+    acting_user: User,
+    name: str | None = None,
+    timezone_name: str | None = None,
+    covers_all: bool | None = None,
+    brands: Iterable[Client] | None = None,
+    for_duty_managers: bool | None = None,
+) -> Schedule:
+    """Change a schedule's name, zone or brands, or whether it is the duty managers' (None:
+    leave it). Account managers and agency admins; its people hear of it."""
+    _require_manager(acting_user, "change schedules")
+    schedule = Schedule.objects.select_for_update().get(pk=schedule.pk)
+    brands = list(brands) if brands is not None else None
+    changed: list[str] = []
+    if name is not None and name.strip() != schedule.name:
+        name = name.strip()
+        if not name:
+            raise RosterError("Name the schedule.", field="name")
+        if Schedule.objects.filter(name=name).exclude(pk=schedule.pk).exists():
+            raise RosterError(f"A schedule named {name!r} exists already.", field="name")
+        schedule.name = name
+        changed.append("name")
+    if timezone_name is not None and timezone_name != schedule.timezone:
+        schedule.timezone = _zone(timezone_name)
+        changed.append("timezone")
+    if covers_all is not None and covers_all != schedule.covers_all:
+        schedule.covers_all = covers_all
+        changed.append("covers_all")
+    if for_duty_managers is not None and for_duty_managers != schedule.for_duty_managers:
+        schedule.for_duty_managers = for_duty_managers
+        changed.append("for_duty_managers")
+    if schedule.for_duty_managers and (schedule.covers_all or bool(brands)):
+        raise RosterError(
+            "The duty managers' schedule covers no brand itself.", field="for_duty_managers"
+        )
+    if changed:
+        schedule.save(update_fields=changed)
+    if brands is not None:
+        chosen = list(brands)
+        if {b.pk for b in chosen} != set(schedule.brands.values_list("pk", flat=True)):
+            schedule.brands.set(chosen)
+            changed.append("brands")
+    if not changed:
+        return schedule
+    audit_record(
+        verb="schedule.updated", acting_user=acting_user, schedule=schedule.name, changed=changed
+    )
+    _notify(
+        schedule=schedule,
+        summary=format_lazy(
+            gettext_lazy("{schedule} changed: its name, time zone or the brands it covers."),
+            schedule=schedule.name,
+        ),
+        people=_layer_people(schedule),
+        acting_user=acting_user,
+    )
+    return schedule
+
+
+@transaction.atomic
+def schedule_layer_remove(*, layer: ScheduleLayer, acting_user: User) -> None:
+    """Take a rotation off its schedule (account managers and agency admins); its people and
+    the schedule's other people hear of it."""
+    _require_manager(acting_user, "change schedules")
+    layer = ScheduleLayer.objects.select_for_update().select_related("schedule").get(pk=layer.pk)
+    schedule = layer.schedule
+    people = _layer_people(schedule)
+    label = layer.name or layer.get_role_display()
+    layer.delete()
+    audit_record(
+        verb="schedule.layer_removed",
+        acting_user=acting_user,
+        schedule=schedule.name,
+        layer=str(label),
+        people=sorted(u.email for u in people),
+    )
+    _notify(
+        schedule=schedule,
+        summary=format_lazy(
+            gettext_lazy("A rotation of {schedule} was removed: {layer}."),
+            schedule=schedule.name,
+            layer=label,
+        ),
+        people=people,
+        acting_user=acting_user,
+    )
+
+
+@transaction.atomic
+def schedule_override_remove(*, override: ScheduleOverride, acting_user: User) -> None:
+    """Remove an override (account managers and agency admins); the rotation covers its
+    stretch again. An approved swap's override stays: add another one over it instead (the
+    override made last wins)."""
+    _require_manager(acting_user, "remove overrides")
+    override = (
+        ScheduleOverride.objects.select_for_update()
+        .select_related("schedule", "user")
+        .get(pk=override.pk)
+    )
+    if ShiftSwap.objects.filter(override=override).exists():
+        raise RosterError(
+            "This override is an approved swap: add another override over it instead.",
+            field="override",
+        )
+    schedule, person = override.schedule, override.user
+    start, end = override.start, override.end
+    override.delete()
+    audit_record(
+        verb="schedule.override_removed",
+        acting_user=acting_user,
+        schedule=schedule.name,
+        user=person.email,
+        start=start.isoformat(),
+        end=end.isoformat(),
+    )
+    _notify(
+        schedule=schedule,
+        summary=format_lazy(
+            gettext_lazy("An override of {schedule} was removed: {person}, {start} to {end}."),
+            schedule=schedule.name,
+            person=_name(person),
+            start=_when(start, schedule.timezone),
+            end=_when(end, schedule.timezone),
+        ),
+        people=[person, *_layer_people(schedule)],
+        acting_user=acting_user,
+    )
+
+
+def _leave_allowed(*, user: User, acting_user: User) -> None:
+    if acting_user.pk != user.pk and not user_can_manage_clients(user=acting_user):
+        raise PermissionDeniedError(
+            "You enter and remove your own leave; account managers and agency admins anyone's."
+        )
+
+
+def leave_record(
+    *, user: User, start: datetime, end: datetime, note: str = "", acting_user: User
+) -> Leave:
+    """Leave as the pages and the API take it: a person's own, or anyone's when an account
+    manager or agency admin enters it; agency people only (nobody else takes shifts); a
+    stretch the roster can plan (roster_stretch_check). Then leave_add."""
+    _leave_allowed(user=user, acting_user=acting_user)
+    try:
+        _agency_people([user])
+    except RosterError as exc:
+        raise RosterError(exc.message, field="user") from exc
+    roster_stretch_check(start, end)
+    roster_text_check(note, "note")
+    return leave_add(user=user, start=start, end=end, note=note, acting_user=acting_user)
+
+
+@transaction.atomic
+def leave_remove(*, leave: Leave, acting_user: User) -> None:
+    """Remove leave (its person, or an account manager or agency admin); the colleagues on
+    the person's schedules hear of it, as of leave added."""
+    leave = Leave.objects.select_for_update().select_related("user").get(pk=leave.pk)
+    _leave_allowed(user=leave.user, acting_user=acting_user)
+    person, start, end = leave.user, leave.start, leave.end
+    leave.delete()
+    audit_record(
+        verb="leave.removed",
+        acting_user=acting_user,
+        user=person.email,
+        start=start.isoformat(),
+        end=end.isoformat(),
+    )
+    for schedule in Schedule.objects.filter(layers__members__user=person).distinct():
+        _notify(
+            schedule=schedule,
+            summary=format_lazy(
+                gettext_lazy("{person} is no longer away from {start} to {end}."),
+                person=_name(person),
+                start=_when(start, schedule.timezone),
+                end=_when(end, schedule.timezone),
+            ),
+            people=_layer_people(schedule),
+            acting_user=acting_user,
+        )
+
+
+def schedules_for_person(*, user: User, role: str | None = None) -> Any:
+    """The schedules `user` may see: all of them for account managers and agency admins; for
+    agency staff those covering every brand or one of theirs, and those they take shifts on;
+    none for anyone else (client viewers see a brand's cover on its host, brand_cover).
+    `role`: the person's role (agency.selectors.user_agency_role), if the caller has it."""
+    from agency.selectors import clients_for_user, user_agency_role
+
+    role = role or user_agency_role(user=user)
+    if role in (Role.AGENCY_ADMIN, Role.ACCOUNT_MANAGER):
+        return Schedule.objects.all()
+    if role != Role.AGENCY_STAFF:
+        return Schedule.objects.none()
+    return Schedule.objects.filter(
+        Q(covers_all=True)
+        | Q(brands__in=clients_for_user(user=user))
+        | Q(layers__members__user=user)
+        | Q(overrides__user=user)
+    ).distinct()
+
+
+def person_name(user: User | None) -> str | None:
+    """What a brand's people read of someone on duty: the name, never the e-mail address."""
+    if user is None:
+        return None
+    return user.full_name.strip() or gettext("Someone of the agency")
+
+
+@dataclass(frozen=True)
+class PersonShift:
+    """A stretch in which one person is primary or backup on one schedule (consecutive slots
+    of theirs merged into one)."""
+
+    schedule: Schedule
+    role: str
+    start: datetime
+    end: datetime
+
+
+def _runs(slots: Sequence[shifts.Slot], person: str, role: str) -> list[tuple[datetime, datetime]]:
+    runs: list[tuple[datetime, datetime]] = []
+    for slot in slots:
+        if getattr(slot, role) != person:
+            continue
+        if runs and runs[-1][1] == slot.start:
+            runs[-1] = (runs[-1][0], slot.end)
+        else:
+            runs.append((slot.start, slot.end))
+    return runs
+
+
+def person_shifts(*, user: User, start: datetime, end: datetime) -> list[PersonShift]:
+    """`user`'s shifts from `start` to `end` on every schedule, by start (the schedules come
+    with their brands prefetched). Seven queries, whatever the number of schedules."""
+    schedules = list(
+        schedules_prefetched()
+        .prefetch_related("brands")
+        .filter(
+            Q(layers__members__user=user)
+            | Q(overrides__user=user, overrides__start__lt=end, overrides__end__gt=start)
+        )
+        .distinct()
+    )
+    overrides = list(
+        ScheduleOverride.objects.filter(schedule__in=schedules, start__lt=end, end__gt=start)
+    )
+    leave = list(Leave.objects.filter(start__lt=end, end__gt=start))
+    me = str(user.pk)
+    found: list[PersonShift] = []
+    for schedule in schedules:
+        plan = schedule_plan(
+            schedule=schedule, start=start, end=end, overrides=overrides, leave=leave
+        )
+        slots = plan.slots(start, end)
+        for role in (ShiftRole.PRIMARY, ShiftRole.BACKUP):
+            found += [
+                PersonShift(schedule=schedule, role=role, start=a, end=b)
+                for a, b in _runs(slots, me, role)
+            ]
+    return sorted(found, key=lambda s: (s.start, s.role != ShiftRole.PRIMARY, s.schedule.name))
+
+
+@dataclass(frozen=True)
+class CalendarSlot:
+    """A slot of one schedule with its people, and whether an override makes its primary."""
+
+    start: datetime
+    end: datetime
+    primary: User | None
+    backup: User | None
+    override: bool
+
+
+def schedule_slots(*, schedule: Schedule, start: datetime, end: datetime) -> list[CalendarSlot]:
+    """The schedule's slots from `start` to `end` with their people, an override's marked.
+    Give a schedule from schedules_prefetched(). Three queries (overrides, leave, people)."""
+    overrides = list(schedule.overrides.filter(start__lt=end, end__gt=start))
+    leave = list(Leave.objects.filter(start__lt=end, end__gt=start))
+    plan = schedule_plan(schedule=schedule, start=start, end=end, overrides=overrides, leave=leave)
+    slots = plan.slots(start, end)
+    ids = {int(p) for s in slots for p in (s.primary, s.backup) if p}
+    people = User.objects.in_bulk(ids) if ids else {}
+
+    def person(key: str | None) -> User | None:
+        return people.get(int(key)) if key else None
+
+    def overridden(slot: shifts.Slot) -> bool:
+        return any(
+            str(o.user_id) == slot.primary and o.start < slot.end and o.end > slot.start
+            for o in overrides
+        )
+
+    return [
+        CalendarSlot(s.start, s.end, person(s.primary), person(s.backup), overridden(s))
+        for s in slots
+    ]
+
+
+@dataclass(frozen=True)
+class CoverStretch:
+    """A stretch of a brand's cover: who is primary and backup, by which schedule."""
+
+    start: datetime
+    end: datetime
+    primary: User | None
+    backup: User | None
+    schedule: Schedule | None
+
+
+def brand_cover(*, client: Client, start: datetime, days: int = 7) -> list[CoverStretch]:
+    """Who covers `client` from `start` for `days`, as consecutive stretches: the schedules
+    naming it first, then those covering every brand (as on_duty_for_brands asks them); a
+    stretch nobody covers has no primary. Six queries, whatever the number of schedules."""
+    end = start + timedelta(days=days)
+    named = Schedule.brands.through.objects.filter(schedule_id=OuterRef("pk"), client_id=client.pk)
+    schedules = list(
+        schedules_prefetched()
+        .annotate(named=Exists(named))
+        .filter(Q(named=True) | Q(covers_all=True))
+        .order_by("-named", "name")
+    )
+    overrides = list(
+        ScheduleOverride.objects.filter(schedule__in=schedules, start__lt=end, end__gt=start)
+    )
+    leave = list(Leave.objects.filter(start__lt=end, end__gt=start))
+    plans = [
+        (s, schedule_plan(schedule=s, start=start, end=end, overrides=overrides, leave=leave))
+        for s in schedules
+    ]
+    slots = [(s, plan.slots(start, end)) for s, plan in plans]
+    edges = sorted({start, end, *(m for _, ss in slots for x in ss for m in (x.start, x.end))})
+    picked: list[tuple[datetime, datetime, str | None, str | None, Schedule | None]] = []
+    index = [0] * len(slots)
+    for begin, finish in pairwise(edges):
+        choice: tuple[str | None, str | None, Schedule | None] = (None, None, None)
+        for n, (schedule, own) in enumerate(slots):
+            while index[n] < len(own) and own[index[n]].end <= begin:
+                index[n] += 1
+            if index[n] < len(own) and own[index[n]].primary is not None:
+                choice = (own[index[n]].primary, own[index[n]].backup, schedule)
+                break
+        if picked and picked[-1][2:] == choice:
+            picked[-1] = (picked[-1][0], finish, *choice)
+        else:
+            picked.append((begin, finish, *choice))
+    ids = {int(p) for item in picked for p in item[2:4] if p}
+    people = User.objects.in_bulk(ids) if ids else {}
+    return [
+        CoverStretch(
+            a,
+            b,
+            people.get(int(p)) if p else None,
+            people.get(int(k)) if k else None,
+            s,
+        )
+        for a, b, p, k, s in picked
+    ]
+
+
+def schedules_with_people() -> Any:
+    """Schedules with their brands, layers and the layers' people (users joined), for the pages
+    and the API that show them: four queries however many there are."""
+    members = LayerMember.objects.select_related("user")
+    layers = ScheduleLayer.objects.prefetch_related(Prefetch("members", queryset=members))
+    return Schedule.objects.prefetch_related("brands", Prefetch("layers", queryset=layers))
+
+
+def on_duty_of_schedules(
+    *, schedules: Sequence[Schedule], at: datetime
+) -> dict[int, tuple[User | None, User | None]]:
+    """Each schedule's primary and backup at `at` (give them with their layers prefetched):
+    three queries (overrides, leave, people) whatever their number."""
+    overrides = list(
+        ScheduleOverride.objects.filter(schedule__in=schedules, start__lte=at, end__gt=at)
+    )
+    leave = list(Leave.objects.filter(start__lte=at, end__gt=at))
+    covers = {
+        s.pk: schedule_plan(schedule=s, start=at, end=at, overrides=overrides, leave=leave).on_duty(
+            at
+        )
+        for s in schedules
+    }
+    ids = {int(p) for c in covers.values() for p in (c.primary, c.backup) if p}
+    people = User.objects.in_bulk(ids) if ids else {}
+    return {
+        pk: (
+            people.get(int(c.primary)) if c.primary else None,
+            people.get(int(c.backup)) if c.backup else None,
+        )
+        for pk, c in covers.items()
+    }
+
+
+def swaps_for_person(*, user: User, role: str | None = None) -> Any:
+    """The swaps `user` may see: all for account managers and agency admins (they decide
+    them); for agency staff their own (offered or taken) and the open offers on the schedules
+    they see; none for anyone else. `role` as for schedules_for_person."""
+    from agency.selectors import user_agency_role
+
+    role = role or user_agency_role(user=user)
+    if role in (Role.AGENCY_ADMIN, Role.ACCOUNT_MANAGER):
+        return ShiftSwap.objects.all()
+    if role != Role.AGENCY_STAFF:
+        return ShiftSwap.objects.none()
+    return ShiftSwap.objects.filter(
+        Q(offered_by=user)
+        | Q(taken_by=user)
+        | Q(status=SwapStatus.OFFERED, schedule__in=schedules_for_person(user=user, role=role))
+    )
+
+
+def brand_handoffs(stretches: Sequence[CoverStretch]) -> list[CoverStretch]:
+    """A brand's cover as its hand-offs: consecutive stretches of the same primary (by the same
+    schedule) as one, with the backup its first part has."""
+    merged: list[CoverStretch] = []
+    for s in stretches:
+        last = merged[-1] if merged else None
+        if last is not None and (last.primary, last.schedule) == (s.primary, s.schedule):
+            merged[-1] = CoverStretch(last.start, s.end, last.primary, last.backup, last.schedule)
+        else:
+            merged.append(s)
+    return merged
+
+
+def account_managers_for(*, client: Client) -> list[User]:
+    """Whom a brand's escalations and gap notices reach as its account manager: the one named
+    on the brand, else every account manager of the agency."""
+    if client.account_manager_id is not None:
+        manager = User.objects.filter(pk=client.account_manager_id, is_active=True).first()
+        if manager is not None:
+            return [manager]
+    return list(
+        User.objects.filter(
+            is_active=True,
+            memberships__role=Role.ACCOUNT_MANAGER,
+            memberships__client__isnull=True,
+        )
+        .distinct()
+        .order_by("id")
+    )

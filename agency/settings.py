@@ -239,6 +239,37 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "schedule": 300.0,
     },
 }
+# --- The watch's notifications ------------------------------------------------------------------
+# The outbox is swept for what is due or was lost; failed sends wait base * 2^n seconds (capped).
+CELERY_BEAT_SCHEDULE["outbox-flush"] = {"task": "agency.tasks.outbox_flush", "schedule": 15.0}
+# Shift reminders half an hour ahead (agency.reminders): every 5 minutes, each once.
+CELERY_BEAT_SCHEDULE["shift-reminders"] = {
+    "task": "agency.tasks.shift_reminders",
+    "schedule": 300.0,
+}
+# Escalation steps late by more than 20 s (a lost task) are resumed; so are lost hand-offs.
+# Gaps in cover within this many days are told to the account managers (agency.gap_notices).
+GAP_NOTICE_DAYS = env.int("GAP_NOTICE_DAYS", default=7)
+CELERY_BEAT_SCHEDULE["coverage-gaps"] = {
+    "task": "agency.tasks.coverage_gaps_notify",
+    "schedule": 900.0,
+}
+# A missed check reminds the person on duty, then the backup (monitoring.services.watch).
+CELERY_BEAT_SCHEDULE["watch-reminders"] = {
+    "task": "monitoring.tasks.watch_reminders_all",
+    "schedule": 60.0,
+}
+CELERY_BEAT_SCHEDULE["escalations-audit"] = {
+    "task": "monitoring.tasks.escalations_audit_all",
+    "schedule": 15.0,
+}
+NOTIFY_RETRY_BASE_SECONDS = env.float("NOTIFY_RETRY_BASE_SECONDS", default=15.0)
+NOTIFY_RETRY_CAP_SECONDS = env.float("NOTIFY_RETRY_CAP_SECONDS", default=600.0)
+# Web Push: the agency's VAPID key (PEM, or base64 of its DER); empty: one derived from
+# SECRET_KEY. The subject is how push services reach the agency about its messages.
+VAPID_PRIVATE_KEY = env.str("VAPID_PRIVATE_KEY", default="")
+VAPID_SUBJECT = env.str("VAPID_SUBJECT", default="mailto:desk@stormdesk.localhost")
+
 # Connector API roots by connector class name (e.g. {"xrecentsearch": "http://127.0.0.1:9000"}):
 # empty in production; tests point them at recorded responses served locally.
 CONNECTOR_BASE_URLS: dict[str, str] = env.json("CONNECTOR_BASE_URLS", default={})
@@ -314,6 +345,13 @@ if not IMPORT_ROOT.is_absolute():
 # Rows ingested per transaction of an import: the most a killed worker can have to redo.
 IMPORT_CHUNK_ROWS = env.int("IMPORT_CHUNK_ROWS", default=2000)
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+# A provider's API instead of SMTP: one of django-anymail's backends (e.g.
+# anymail.backends.postmark.EmailBackend) and its keys as JSON ({"POSTMARK_SERVER_TOKEN": ...}).
+if env.str("EMAIL_BACKEND", default=""):
+    EMAIL_BACKEND = env.str("EMAIL_BACKEND")
+ANYMAIL = env.json("ANYMAIL", default={})
+# A page must not wait on a mail server that hangs: the outbox tries again.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=15)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Stormdesk <desk@stormdesk.localhost>")
 
 LANGUAGE_CODE = "en"

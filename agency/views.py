@@ -16,7 +16,9 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
 
+from agency.exceptions import StormdeskError
 from agency.middleware import language_for
 from agency.models import AGENCY_ROLES, Role
 from agency.roster import COVERED, coverage_board
@@ -139,3 +141,26 @@ def coverage_page(request: HttpRequest) -> HttpResponse:
         "agency/coverage.html",
         {"board": board, "rows": rows, "days": [start for start, _ in days]},
     )
+
+
+@login_required
+@require_POST
+def desk_check(request: HttpRequest, slug: str) -> HttpResponse:
+    """ "Checked <brand>: all quiet" from the desk: the check is recorded in the brand's watch
+    log (the service refuses anyone who may not write on the brand); htmx gets the desk's rows
+    back, a plain form post the desk."""
+    from clients import tenancy
+    from monitoring.services.watch import watch_check_record
+
+    client = clients_for_user(user=request.user).filter(slug=slug).first()
+    if client is None:
+        raise PermissionDenied
+    with tenancy.tenant_context(client):
+        try:
+            watch_check_record(client=client, acting_user=request.user)  # type: ignore[arg-type]
+        except StormdeskError as exc:
+            raise PermissionDenied(exc.message) from exc
+    if request.htmx:  # type: ignore[attr-defined]
+        return render(request, "agency/_desk_rows.html", {"rows": desk_rows(user=request.user)})
+    messages.success(request, _("Check of %(brand)s recorded.") % {"brand": client.name})
+    return redirect("portal-home")

@@ -28,18 +28,20 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from common import ROOT, machine_line, setup_django, update_results, worker_command
+from common import (
+    ROOT,
+    bench_redis_urls,
+    machine_line,
+    prepare_brand,
+    setup_django,
+    trigger,
+    update_results,
+    worker_command,
+)
+from common import p99 as percentile_99
 
 DATA = ROOT.parent / "shared" / "data" / "sentiment"
 TEXTS = 30_000
-ANGRY = [
-    "This is a disgrace! Worst service ever, I am furious!!",
-    "Absolutely terrible, you ruined my day. Never again!",
-    "Wat een schandalige service, nooit meer!!",
-    "Vilken usel service, aldrig mer! Skämmigt!",
-    "Disgusting how you treat customers. Shame on you!",
-    "Pathetic. Still no refund after three weeks. Unacceptable!",
-]
 
 
 def sample_texts() -> list[tuple[str, str]]:
@@ -111,67 +113,6 @@ def processing_speed(client, source) -> float:  # type: ignore[no-untyped-def]
     return done / elapsed
 
 
-def prepare_brand(slug: str, quiet_history: bool):  # type: ignore[no-untyped-def]
-    from django.db import transaction
-
-    from clients import tenancy
-    from clients.services import client_onboard
-    from monitoring.models import Source
-    from monitoring.services.detection import detection_backfill
-    from monitoring.services.ingestion import mentions_ingest
-    from monitoring.services.processing import mentions_process_pending
-
-    client = client_onboard(name=slug, slug=slug)
-    with tenancy.tenant_context(client):
-        source = Source.objects.create(name="x", platform="x", kind="keyword")
-        if quiet_history:
-            now = datetime.now(UTC)
-            items = [
-                {
-                    "external_id": f"h{n}",
-                    "posted_at": (now - timedelta(days=3) + timedelta(hours=2 * n)).isoformat(),
-                    "text": "Had a coffee at the station this morning",
-                    "language": "en",
-                    "author": {"handle": f"regular{n % 5}", "followers": 300},
-                }
-                for n in range(35)
-            ]
-            mentions_ingest(client=client, source=source, items=items, channel="import")
-            mentions_process_pending(client=client)
-            with transaction.atomic():
-                detection_backfill(client=client, days=3)
-    return client, source
-
-
-def trigger(client, source, n: int, quiet_history: bool) -> list[int]:  # type: ignore[no-untyped-def]
-    from clients import tenancy
-    from monitoring.services.ingestion import mentions_ingest
-
-    now = datetime.now(UTC)
-    if quiet_history:
-        items = [
-            {
-                "external_id": f"w{n}-{k}",
-                "posted_at": (now - timedelta(seconds=30 - k)).isoformat(),
-                "text": ANGRY[k % len(ANGRY)],
-                "author": {"handle": f"upset{k}", "followers": 40 + k},
-            }
-            for k in range(10)
-        ]
-    else:
-        items = [
-            {
-                "external_id": f"m{n}",
-                "posted_at": now.isoformat(),
-                "text": "Disgusting, I am appalled by how they treat people!!",
-                "language": "en",
-                "author": {"handle": "reporter", "followers": 250_000},
-            }
-        ]
-    with tenancy.tenant_context(client):
-        return mentions_ingest(client=client, source=source, items=items, channel="api").mention_ids
-
-
 def alert_latencies() -> list[float]:
     from django.conf import settings
 
@@ -205,7 +146,7 @@ def alert_latencies() -> list[float]:
     finally:
         worker.terminate()
         worker.wait(20)
-    assert settings.CELERY_BROKER_URL.endswith("/14")
+    assert bench_redis_urls()[1] == settings.CELERY_BROKER_URL
     return latencies
 
 
@@ -222,7 +163,7 @@ def main() -> None:
     processing = processing_speed(client, source)
     latencies = sorted(alert_latencies())
     p50 = statistics.median(latencies)
-    p99 = latencies[min(len(latencies) - 1, round(0.99 * (len(latencies) - 1)))]
+    p99 = percentile_99(latencies)
     figures = {
         "enrich_score_per_s": round(rate),
         "processing_per_s": round(processing),

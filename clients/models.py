@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
@@ -10,6 +11,9 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django_tenants.models import DomainMixin, TenantMixin
 from django_tenants.utils import get_public_schema_name
+
+if TYPE_CHECKING:
+    from agency.models import User
 
 
 def zone_or_utc(name: str) -> ZoneInfo:
@@ -52,6 +56,14 @@ class Client(TenantMixin):
         max_length=8, choices=Language.choices, default=Language.ENGLISH
     )
     created_at: models.DateTimeField[datetime, datetime] = models.DateTimeField(auto_now_add=True)
+    # Whom escalations and gap notices reach for this brand; empty: every account manager.
+    account_manager: models.ForeignKey[User | None, User | None] = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
 
     auto_create_schema = True
     auto_drop_schema = True

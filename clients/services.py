@@ -98,6 +98,7 @@ def client_onboard(
         raise SlugTakenError(f"A brand with slug '{slug}' already exists.", field="slug")
 
     from monitoring.services import brand_settings_initialize
+    from monitoring.services.escalation import escalation_policy_get
 
     try:
         with transaction.atomic():
@@ -113,6 +114,8 @@ def client_onboard(
             Domain.objects.create(domain=Client.host_for(slug), tenant=client, is_primary=True)
             with tenancy.tenant_context(client):
                 brand_settings_initialize(client=client)
+                # Its alerts reach people from the first one: the default escalation policy.
+                escalation_policy_get(client=client)
             # Watched from its first minute: the agency's default schedule takes it on.
             schedule_join_default(client=client)
             audit_record(

@@ -640,3 +640,60 @@ class SourceCredentialsForm(ApiValidatedForm):
         if not self.errors and not self.api_data()["credentials"]:
             raise forms.ValidationError(_("Type a new value, or tick one to remove."))
         return super().clean()
+
+
+class EscalationPolicyForm(forms.Form):
+    """The brand's escalation steps as rows (an empty row is no step), and its options."""
+
+    ROWS = 6
+
+    repeat = forms.IntegerField(
+        label=_("Start the chain again"),
+        min_value=0,
+        max_value=10,
+        help_text=_("How many more times, when nobody acknowledged."),
+    )
+    watch_waits_for_morning = forms.BooleanField(
+        label=_("A watch raised at night waits for the morning"),
+        required=False,
+        help_text=_("Issues and crises never wait."),
+    )
+    morning_at = forms.TimeField(
+        label=_("Morning starts at"),
+        widget=forms.TimeInput(format="%H:%M", attrs={"type": "time"}),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        from monitoring.models import EscalationTarget
+
+        choices = [("", _("(no step)")), *EscalationTarget.choices]
+        for n in range(self.ROWS):
+            self.fields[f"target_{n}"] = forms.ChoiceField(
+                label=_("Step %(n)d") % {"n": n + 1}, choices=choices, required=False
+            )
+            self.fields[f"wait_{n}"] = forms.IntegerField(
+                label=_("then wait (minutes)"), min_value=1, max_value=240, required=False
+            )
+
+    @property
+    def rows(self) -> list[dict[str, Any]]:
+        return [
+            {"n": n + 1, "target": self[f"target_{n}"], "wait": self[f"wait_{n}"]}
+            for n in range(self.ROWS)
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        steps = []
+        for n in range(self.ROWS):
+            target, wait = data.get(f"target_{n}"), data.get(f"wait_{n}")
+            if target:
+                if wait is None:
+                    self.add_error(f"wait_{n}", _("How long to wait before the next step?"))
+                else:
+                    steps.append((target, wait))
+        if not steps and not self.errors:
+            raise forms.ValidationError(_("Give at least one step."))
+        data["steps"] = steps
+        return data

@@ -7,6 +7,7 @@ from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVectorField
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 
@@ -469,6 +470,12 @@ class AlertEventKind(models.TextChoices):
     ACKNOWLEDGED = "acknowledged", _("Acknowledged")
     RESOLVED = "resolved", _("Resolved")
     DISMISSED = "dismissed", _("Dismissed as noise")
+    # Routing's (monitoring.services.escalation): a step paged people; nobody was on duty so
+    # the fallback was paged; a watch at night waits for the morning; the chain ran out.
+    PAGED = "paged", _("Paged")
+    UNCOVERED = "uncovered", _("Nobody on duty")
+    DEFERRED = "deferred", _("Waits for the morning")
+    EXHAUSTED = "exhausted", _("Escalation ran out")
 
 
 class AlertEvent(models.Model):
@@ -563,3 +570,108 @@ class WatchCheck(models.Model):
 
     def __str__(self) -> str:
         return f"{self.by} at {self.checked_at:%Y-%m-%d %H:%M}: {self.outcome}"
+
+
+# --- Escalation (routing of alerts to people; monitoring.services.escalation) ---------------
+
+
+class EscalationTarget(models.TextChoices):
+    ON_DUTY = "on_duty", _("The person on duty (primary)")
+    BACKUP = "backup", _("The backup on duty")
+    ACCOUNT_MANAGER = "account_manager", _("The brand's account manager")
+    DUTY_MANAGER = "duty_manager", _("The agency's duty manager")
+    BRAND_STAFF = "brand_staff", _("Every agency staff member of this brand")
+
+
+class EscalationPolicy(models.Model):
+    """How the brand's alerts reach people: the steps in order, each waiting for an
+    acknowledgement before the next; the whole chain repeated `repeat` times more. One per
+    brand (created at onboarding)."""
+
+    singleton = models.BooleanField(default=True, unique=True, editable=False)
+    repeat = models.PositiveSmallIntegerField(
+        default=2, help_text=_("How many times the chain starts again when nobody acknowledged.")
+    )
+    # A watch (the lowest alert level) raised at night waits for the morning, if the brand
+    # wishes; an issue or a crisis never waits.
+    watch_waits_for_morning = models.BooleanField(default=False)
+    morning_at = models.TimeField(default=time(8, 0))
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "escalation policies"
+        constraints = [
+            models.CheckConstraint(condition=Q(repeat__lte=10), name="repeat_at_most_10")
+        ]
+
+    def __str__(self) -> str:
+        return "escalation policy"
+
+
+class EscalationStep(models.Model):
+    policy = models.ForeignKey(EscalationPolicy, on_delete=models.CASCADE, related_name="steps")
+    position = models.PositiveSmallIntegerField()
+    target = models.CharField(max_length=16, choices=EscalationTarget.choices)
+    # Minutes to wait for an acknowledgement before the next step.
+    wait_minutes = models.PositiveSmallIntegerField(default=5)
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [
+            models.UniqueConstraint(fields=["policy", "position"], name="escalationstep_position"),
+            models.CheckConstraint(
+                condition=Q(wait_minutes__gte=1, wait_minutes__lte=240), name="step_wait_1_240"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"step {self.position}: {self.target}, then {self.wait_minutes} min"
+
+
+class EscalationState(models.TextChoices):
+    ACTIVE = "active", _("Escalating")
+    WAITING = "waiting", _("Waiting for the morning")
+    ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+    CLOSED = "closed", _("Alert closed")
+    EXHAUSTED = "exhausted", _("Ran out of steps")
+    SUPERSEDED = "superseded", _("Started again")
+
+
+class Escalation(models.Model):
+    """One run of the brand's policy for an alert (a rise or a reopening starts a new one).
+    `token` names the one step run that may act next: a step task carries it, runs under the
+    row's lock, and does nothing unless it still matches; each run stores a fresh one. The
+    auditor resumes a run whose `next_at` is late by sending its current token again."""
+
+    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="escalations")
+    level = models.CharField(max_length=6, choices=Level.choices)
+    state = models.CharField(max_length=12, choices=EscalationState.choices)
+    # The next step to run: its round (0, then each repeat) and position in the policy.
+    round = models.PositiveSmallIntegerField(default=0)
+    step = models.PositiveSmallIntegerField(default=0)
+    token = models.UUIDField(null=True, blank=True)
+    next_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+    # When each step actually ran against when it was due: [{"due", "ran", "step", "round"}].
+    runs = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["alert"],
+                condition=Q(state__in=["active", "waiting"]),
+                name="one_live_escalation_per_alert",
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["next_at"],
+                condition=Q(state__in=["active", "waiting"]),
+                name="escalation_due",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"escalation {self.pk} of alert {self.alert_id} ({self.state})"

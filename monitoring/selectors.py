@@ -471,3 +471,17 @@ def watch_log(
         interval=watchtime.interval_at(now, cadence, zone),
         due=watchtime.check_due(last, now, cadence, zone),
     )
+
+
+def alert_pages(*, client: Client, alert_id: int) -> list[Any]:
+    """The pages sent for an alert (outbox rows, agency.models.Notification) with their delivery
+    state, oldest first: what the alert's timeline shows to the agency beside its events. Only
+    this brand's rows: the outbox is shared by every brand."""
+    from agency.models import Notification
+
+    tenancy.require_tenant(client)
+    return list(
+        Notification.objects.filter(client_id=client.pk, alert_id=alert_id)
+        .select_related("user", "method")
+        .order_by("created_at", "id")[:200]
+    )

@@ -131,3 +131,39 @@ def mentions_complete_due(*, schema_name: str) -> int:
 def mentions_complete_all() -> int:
     """Periodic, in public: one completion sweep per brand."""
     return _for_each_brand(mentions_complete_due)
+
+
+@shared_task(base=tenancy.TenantTask, acks_late=True)
+def escalation_step(*, schema_name: str, escalation_id: int, token: str) -> str:
+    """Run an escalation's step if `token` is still its token (a duplicate finds it used)."""
+    from monitoring.services.escalation import escalation_step_run
+
+    return escalation_step_run(client=current_client(), escalation_id=escalation_id, token=token)
+
+
+@shared_task(base=tenancy.TenantTask, acks_late=True)
+def escalations_audit(*, schema_name: str) -> dict[str, int]:
+    """Resume late escalation steps and start the escalations of alerts that have none."""
+    from monitoring.services.escalation import escalations_audit as audit
+
+    return audit(client=current_client())
+
+
+@shared_task
+def escalations_audit_all() -> int:
+    """Periodic, in public: one escalation audit per brand."""
+    return _for_each_brand(escalations_audit)
+
+
+@shared_task(base=tenancy.TenantTask, acks_late=True)
+def watch_reminders(*, schema_name: str) -> list[str]:
+    """Remind the person on duty of a missed check, then the backup. Safe to run twice."""
+    from monitoring.services.watch import watch_reminders_send
+
+    return watch_reminders_send(client=current_client())
+
+
+@shared_task
+def watch_reminders_all() -> int:
+    """Periodic, in public: one missed-check reminder run per brand."""
+    return _for_each_brand(watch_reminders)

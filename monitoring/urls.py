@@ -1,7 +1,7 @@
 from django.urls import path
 
 from monitoring import webhooks
-from monitoring.api import alerts, watch
+from monitoring.api import alerts, cover, escalation, watch
 from monitoring.api import intake as api
 
 urlpatterns = [
@@ -36,6 +36,8 @@ urlpatterns = [
     path("alerts/<int:pk>/dismiss/", alerts.AlertDismiss.as_view(), name="alert-dismiss"),
     path("watch/", watch.WatchLogView.as_view(), name="watch"),
     path("watch/checks/", watch.WatchCheckCreate.as_view(), name="watch-checks"),
+    path("cover/", cover.CoverView.as_view(), name="cover"),
+    path("escalation/", escalation.EscalationPolicyView.as_view(), name="escalation-policy"),
     path("hooks/<uuid:public_id>/", webhooks.signed_webhook, name="hook-signed"),
     path("hooks/<uuid:public_id>/meta/", webhooks.meta_webhook, name="hook-meta"),
 ]

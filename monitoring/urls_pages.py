@@ -2,10 +2,12 @@
 
 from django.urls import path
 
+from agency.views_roster import brand_cover_part
 from monitoring.views import (
     alerts,
     dashboard,
     dead_letters,
+    escalation,
     imports,
     members,
     mentions,
@@ -47,6 +49,8 @@ urlpatterns = [
     ),
     path("settings/", settings.settings_page, name="settings-page"),
     path("watch/", watch.watch_page, name="watch-page"),
+    path("escalation/", escalation.escalation_page, name="escalation-page"),
+    path("watch/cover/", brand_cover_part, name="watch-cover"),
     path("members/", members.members_page, name="members-page"),
     path("members/grant/", members.member_grant, name="member-grant"),
     path("members/revoke/", members.member_revoke, name="member-revoke"),

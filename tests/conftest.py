@@ -7,6 +7,7 @@ the wrong schema sees the wrong number.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, time
 
 import pytest
 from django.conf import settings
@@ -16,6 +17,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from agency.models import Role, User
+from agency.roster import schedule_create, schedule_layer_add
 from agency.services import membership_grant
 from clients import tenancy
 from clients.middleware import TenantMiddleware
@@ -126,3 +128,28 @@ def api_client(
         else:
             api.force_login(user)
     return api
+
+
+# --- The watch: agency people and a brand's desk schedule ---------------------------------
+def agency_person(name: str, role: Role = Role.AGENCY_STAFF, client: Client | None = None) -> User:
+    """A person of the agency: staff of `client`, or an agency-wide role."""
+    user = UserFactory.create(email=f"{name}@example.test", full_name=name.title(), language="en")
+    membership_grant(user=user, role=role, client=client)
+    return user
+
+
+@pytest.fixture
+def desk(world) -> User:  # type: ignore[no-untyped-def]
+    """Alpha's desk: primary staff_a and backup "bea" around the clock from March 2026; bea."""
+    bea = agency_person("bea", client=world.alpha)
+    schedule = schedule_create(name="Alpha desk", brands=[world.alpha], acting_user=world.manager)
+    for role, person in (("primary", world.staff_a), ("backup", bea)):
+        schedule_layer_add(
+            schedule=schedule,
+            people=[person],
+            starts_on=date(2026, 3, 1),
+            hand_off=time(9),
+            role=role,
+            acting_user=world.manager,
+        )
+    return bea

@@ -84,3 +84,11 @@ def level_name(key: str) -> str:
     from monitoring.models import Level
 
     return str(dict(Level.choices).get(key, key))
+
+
+@register.filter
+def escalation_target(key: str) -> str:
+    """An escalation step's target in the page's language."""
+    from monitoring.models import EscalationTarget
+
+    return str(dict(EscalationTarget.choices).get(key, key))

@@ -1,10 +1,11 @@
-"""Routing and escalation of alerts (issue 13) start here.
+"""Routing of alerts: where a committed alert change leaves for the people who must act.
 
 Every alert service (monitoring.services.alerts) hands its change to `alert_changed_on_commit`
 once the change is committed: an alert raised, risen a level, reopened, acknowledged, resolved
-or dismissed. Paging the person on call, the escalation steps and their stop on acknowledgement
-will hang off this seam; for now the hand-off logs the change in the brand's context and
-nothing else: no one is notified yet, and nothing is queued.
+or dismissed. Raising, rising and reopening start the alert's escalation (the brand's policy,
+monitoring.services.escalation); acknowledging, resolving and dismissing stop it and cancel the
+pages still waiting. A hand-off lost between commit and here (a crash) is found by the
+escalation auditor, which starts what is missing.
 """
 
 from __future__ import annotations
@@ -25,11 +26,20 @@ logger = logging.getLogger(__name__)
 CHANGES = frozenset({"raised", "rose", "reopened", "acknowledged", "resolved", "dismissed"})
 
 
+STARTS = frozenset({"raised", "rose", "reopened"})
+
+
 def alert_changed(*, client: Client, alert_id: int, change: str) -> None:
-    """The committed change of one alert reaches routing: logged, in the brand's context so
-    that the log line carries the tenant. Touches no table; safe to run twice."""
+    """The committed change of one alert reaches routing, in the brand's context: its
+    escalation starts or stops. Safe to run twice (escalation_start and escalation_stop are)."""
+    from monitoring.services.escalation import escalation_start, escalation_stop
+
     with tenancy.tenant_context(client):
         logger.info("%s: alert %s %s", client.schema_name, alert_id, change)
+        if change in STARTS:
+            escalation_start(client=client, alert_id=alert_id, change=change)
+        else:
+            escalation_stop(client=client, alert_id=alert_id, change=change)
 
 
 def alert_changed_on_commit(*, client: Client, alert_id: int, change: str) -> None:
@@ -39,4 +49,8 @@ def alert_changed_on_commit(*, client: Client, alert_id: int, change: str) -> No
     tenancy.require_tenant(client)
     if change not in CHANGES:
         raise ValueError(f"Unknown alert change {change!r}.")
-    transaction.on_commit(lambda: alert_changed(client=client, alert_id=alert_id, change=change))
+    # Robust: the change is committed whatever routing does; if routing fails here, the
+    # escalation auditor starts what is missing, and the caller's other callbacks still run.
+    transaction.on_commit(
+        lambda: alert_changed(client=client, alert_id=alert_id, change=change), robust=True
+    )

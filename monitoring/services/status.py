@@ -20,8 +20,23 @@ from django.utils import timezone
 
 from agency.models import DESK_RANK, BrandStatus, DeskState
 from clients import tenancy
-from monitoring.models import LEVEL_ORDER, Alert, AlertStatus, Mention, Wave, WaveStatus
-from monitoring.selectors import source_failing, source_health_of, sources_with_stats
+from monitoring import watchtime
+from monitoring.models import (
+    LEVEL_ORDER,
+    Alert,
+    AlertStatus,
+    Mention,
+    WatchCheck,
+    Wave,
+    WaveStatus,
+)
+from monitoring.selectors import (
+    brand_settings_get,
+    source_failing,
+    source_health_of,
+    sources_with_stats,
+    watch_cadence,
+)
 
 if TYPE_CHECKING:
     from clients.models import Client
@@ -74,6 +89,17 @@ def _multiplier_posts(since: datetime) -> list[dict[str, Any]]:
     ]
 
 
+def _watch(client: Client, now: datetime) -> dict[str, object]:
+    last = WatchCheck.objects.order_by("-checked_at", "-id").values("checked_at", "by").first()
+    cadence = watch_cadence(brand_settings_get(client=client))
+    at = last["checked_at"] if last else None
+    return {
+        "last_checked_at": at,
+        "last_checked_by": last["by"] if last else "",
+        "check_due": watchtime.check_due(at, now, cadence, client.zone),
+    }
+
+
 def brand_status_refresh(*, client: Client, now: datetime | None = None) -> BrandStatus:
     """Compute the brand's desk row from its schema and write it; returns the row."""
     tenancy.require_tenant(client)
@@ -114,6 +140,7 @@ def brand_status_refresh(*, client: Client, now: datetime | None = None) -> Bran
         "multiplier_posts": _multiplier_posts(wave.started_at if wave else now - MULTIPLIER_WITHIN),
         "mentions_last_hour": hour.count(),
         "negative_last_hour": hour.filter(sentiment="neg").count(),
+        **_watch(client, now),
         "updated_at": now,
     }
     status, _ = BrandStatus.objects.update_or_create(client_id=client.pk, defaults=values)

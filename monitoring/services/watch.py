@@ -8,15 +8,20 @@ idempotent on purpose: two checks a minute apart are two looks.
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from django.core import signing
 from django.db import transaction
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from agency.exceptions import PermissionDeniedError
 from agency.selectors import Access, client_access
 from agency.services import audit_record
 from clients import tenancy
+from monitoring import watchtime
 from monitoring.exceptions import WatchInputError
 from monitoring.models import Alert, WatchCheck, WatchOutcome
 from monitoring.services.status import brand_status_refresh_on_commit
@@ -82,3 +87,106 @@ def watch_check_record(
     )
     brand_status_refresh_on_commit(client=client)
     return check
+
+
+# --- Missed checks --------------------------------------------------------------------------
+# A check that is due reminds the person on duty; unanswered for BACKUP_AFTER it goes to the
+# backup (or, with no backup on duty, to the fallback of escalations), like an unacknowledged
+# alert. Each reminder once per missed check: its key carries the moment the check fell due.
+
+BACKUP_AFTER = timedelta(minutes=15)
+CHECK_LINK_SALT = "stormdesk.watch-check"
+CHECK_LINK_MAX_AGE = timedelta(hours=12)
+
+
+def check_token(*, client: Client, user: User) -> str:
+    return signing.dumps({"s": client.schema_name, "u": user.pk}, salt=CHECK_LINK_SALT)
+
+
+def check_token_read(token: str) -> tuple[str, int]:
+    """(schema name, user id) of a valid one-tap check link; BadSignature otherwise."""
+    data = signing.loads(token, salt=CHECK_LINK_SALT, max_age=CHECK_LINK_MAX_AGE)
+    return str(data["s"]), int(data["u"])
+
+
+def _check_due_at(client: Client, now: datetime) -> datetime | None:
+    """When the check that is missing now fell due; None if none is due."""
+    from monitoring.selectors import brand_settings_get, watch_cadence
+
+    cadence = watch_cadence(brand_settings_get(client=client))
+    last = (
+        WatchCheck.objects.order_by("-checked_at", "-id")
+        .values_list("checked_at", flat=True)
+        .first()
+    ) or client.created_at
+    if not watchtime.check_due(last, now, cadence, client.zone):
+        return None
+    return last + watchtime.interval_at(now, cadence, client.zone)
+
+
+def watch_reminders_send(*, client: Client, now: datetime | None = None) -> list[str]:
+    """Periodic, per brand: remind whoever must check now. Returns the stages sent this run
+    ("primary", "backup"); running it again in the same minute sends nothing more."""
+    from agency.models import Notification, NotificationTopic
+    from agency.models import User as UserModel
+    from agency.notifications import absolute_url, notify_person
+    from agency.roster import on_duty_for_brands
+    from monitoring.services.escalation import _fallback
+
+    tenancy.require_tenant(client)
+    now = now or timezone.now()
+    due_at = _check_due_at(client, now)
+    if due_at is None:
+        return []
+    cover, _schedule = on_duty_for_brands(clients=[client], at=now)[client.pk]
+    stages: list[tuple[str, list[User]]] = []
+
+    def person(pk: str | None) -> list[User]:
+        return list(UserModel.objects.filter(pk=int(pk), is_active=True)) if pk else []
+
+    stages.append(("primary", person(cover.primary)))
+    if now - due_at >= BACKUP_AFTER:
+        stages.append(("backup", person(cover.backup) or _fallback(now)[0]))
+    sent = []
+    with transaction.atomic():
+        for stage, people in stages:
+            for user in people:
+                link = absolute_url(
+                    reverse(
+                        "watch-check-link",
+                        args=[check_token(client=client, user=user)],
+                        urlconf="agency.urls_public",
+                    )
+                )
+                local = due_at.astimezone(client.zone)
+                with translation.override(user.language or client.language or "en"):
+                    subject = _("Check %(brand)s: due since %(time)s") % {
+                        "brand": client.name,
+                        "time": f"{local:%H:%M}",
+                    }
+                    body = (
+                        _("Nobody has recorded a look at %(brand)s since the check fell due.")
+                        % {"brand": client.name}
+                        if stage == "primary"
+                        else _(
+                            "%(brand)s was due a check at %(time)s and the person on duty has "
+                            "not recorded one. Please look at the brand now."
+                        )
+                        % {"brand": client.name, "time": f"{local:%H:%M %Z}"}
+                    )
+                    body += "\n" + _("Record the check with one tap:")
+                key = f"watch:{client.schema_name}:{due_at.isoformat()}:{stage}:u{user.pk}"
+                if Notification.objects.filter(key__startswith=f"{key}:").exists():
+                    continue  # reminded already of this missed check
+                notify_person(
+                    user=user,
+                    key=key,
+                    topic=NotificationTopic.WATCH,
+                    subject=subject,
+                    body=body,
+                    link=link,
+                    client=client,
+                    at=now,
+                )
+                sent.append(stage)
+    return sorted(set(sent))

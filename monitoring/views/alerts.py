@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 from monitoring.exceptions import AlertError, AlertInputError
 from monitoring.forms import AlertFiltersForm, DismissForm, ResolveForm
 from monitoring.models import Alert
-from monitoring.selectors import alerts_filter, wave_mentions_by_reach
+from monitoring.selectors import alert_pages, alerts_filter, wave_mentions_by_reach
 from monitoring.services.alerts import alert_acknowledge, alert_dismiss, alert_resolve
 from monitoring.views.base import PAGE, brand_of, wave_charts, writes
 
@@ -50,6 +50,8 @@ def _detail(request: HttpRequest, alert: Alert, **forms: Any) -> dict[str, Any]:
         "charts": wave_charts(client, alert.wave),
         "mentions": wave_mentions_by_reach(client=client, wave=alert.wave),
         "events": list(alert.events.all()),
+        # Whom the escalation paged and whether it reached them: the agency's, not the client's.
+        "pages": alert_pages(client=client, alert_id=alert.pk) if writes(request) else [],
         "writes": writes(request),
         "resolve_form": forms.get("resolve_form") or ResolveForm(),
         "dismiss_form": forms.get("dismiss_form") or DismissForm(),

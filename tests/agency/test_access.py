@@ -50,6 +50,8 @@ POST_ONLY = {
     "/dead-letters/<int:pk>/replay/",
     "/dead-letters/<int:pk>/discard/",
 }
+# The agency's own on a brand (its people and their order): a client viewer gets 403.
+AGENCY_ONLY = {"/escalation/", "/api/v1/escalation/"}
 # Machine routes: authenticated by a signature, not by membership.
 SIGNED = {"/api/v1/hooks/<uuid:public_id>/", "/api/v1/hooks/<uuid:public_id>/meta/"}
 
@@ -89,7 +91,7 @@ def concrete(path: str, objects: dict) -> str:
 
 def test_the_matrix_covers_the_brand_routes():
     assert {"/", "/api/v1/brand/", "/api/v1/brand/settings/", "/api/schema/"} <= set(BRAND_PATHS)
-    assert set(BRAND_PATHS) >= SIGNED | POST_ONLY
+    assert set(BRAND_PATHS) >= SIGNED | POST_ONLY | AGENCY_ONLY
 
 
 @pytest.mark.parametrize("path", sorted(set(BRAND_PATHS) - SIGNED))
@@ -99,6 +101,8 @@ def test_members_open_every_brand_route(world, who, path, alpha_objects):
         concrete(path, alpha_objects)
     )
     expected = 405 if path in POST_ONLY else 200
+    if who == "viewer_a" and path in AGENCY_ONLY:
+        expected = 403
     assert response.status_code == expected, response.content[:300]
 
 

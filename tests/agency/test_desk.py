@@ -158,3 +158,27 @@ def test_who_is_on_duty_shows_and_a_brand_nobody_watches_is_red(world):
     # staff on alpha alone see alpha's row only, never bravo's people or state
     own = page(world.staff_a).get("/desk/rows/").content.decode()
     assert 'data-brand="bravo"' not in own and "On duty:" in own
+
+
+def test_the_desk_shows_the_watch_log_and_records_a_check_of_a_covered_brand(
+    world, django_capture_on_commit_callbacks
+):
+    from monitoring.models import WatchCheck
+
+    refresh(world.alpha)
+    text = page(world.staff_a).get("/").content.decode()
+    assert "Check due" in text and "nobody has recorded a look yet" in text
+    with django_capture_on_commit_callbacks(execute=True):
+        answer = page(world.staff_a).post("/desk/check/alpha/", HTTP_HX_REQUEST="true")
+    assert answer.status_code == 200 and "<article" in answer.content.decode()  # the rows
+    row = page(world.staff_a).get("/").content.decode()  # refreshed once the check committed
+    assert "Check due" not in row and f"by {world.staff_a.email}" in row
+    with tenancy.tenant_context(world.alpha):
+        assert WatchCheck.objects.get().by == world.staff_a.email
+    # Another brand's staff, and the client viewer, cannot check alpha from the desk.
+    assert page(world.staff_b).post("/desk/check/alpha/").status_code == 403
+    assert page(world.viewer_a).post("/desk/check/alpha/").status_code == 403
+    with tenancy.tenant_context(world.alpha):
+        assert WatchCheck.objects.count() == 1
+    with tenancy.tenant_context(world.bravo):
+        assert not WatchCheck.objects.exists()

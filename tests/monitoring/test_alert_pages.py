@@ -161,4 +161,4 @@ def test_the_pages_cost_a_fixed_number_of_queries(world):
 
 
 LIST_QUERIES = 5
-DETAIL_QUERIES = 8  # 7, and the timeline (monitoring.AlertEvent)
+DETAIL_QUERIES = 9  # 7, the timeline (monitoring.AlertEvent) and its pages (agency.Notification)

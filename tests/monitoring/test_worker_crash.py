@@ -5,80 +5,27 @@ and every mention is handed to processing exactly once."""
 from __future__ import annotations
 
 import csv
-import os
 import signal
-import subprocess
-import sys
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-from urllib.parse import quote
 
 import pytest
-from django.conf import settings
 from django.db import connection
 
 from clients import tenancy
 from monitoring.models import ImportJob, Mention
 from monitoring.services.imports import import_job_create
 from tests.monitoring.factories import make_source
+from tests.monitoring.worker import start_worker, stop, wait_for
 
 ROWS = 20_000
 CHUNK = 500
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
 def committed(django_db_blocker):
     with django_db_blocker.unblock():
         yield
-
-
-def start_worker(import_root: Path) -> subprocess.Popen:
-    db = settings.DATABASES["default"]  # the test database, as this process uses it
-    login = quote(db["USER"]) + (":" + quote(db["PASSWORD"]) if db.get("PASSWORD") else "")
-    address = f"{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}"
-    env = dict(
-        os.environ,
-        DATABASE_URL=f"postgres://{login}@{address}/{db['NAME']}",
-        CELERY_VISIBILITY_TIMEOUT="2",
-        IMPORT_CHUNK_ROWS=str(CHUNK),
-        IMPORT_ROOT=str(import_root),
-        CELERY_BROKER_URL=settings.CELERY_BROKER_URL,
-        CELERY_RESULT_BACKEND=settings.CELERY_RESULT_BACKEND,
-        REDIS_URL=settings.REDIS_URL,
-    )
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "agency",
-            "worker",
-            "--pool",
-            "solo",
-            "--loglevel",
-            "WARNING",
-            "--without-mingle",
-            "--without-gossip",
-            "-n",
-            f"crash{time.time()}@%h",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-
-
-def wait_for(condition, seconds: float, what: str) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def test_a_killed_worker_loses_nothing_and_doubles_nothing(world, committed, tmp_path, settings):
@@ -93,7 +40,7 @@ def test_a_killed_worker_loses_nothing_and_doubles_nothing(world, committed, tmp
                 [f"r{n}", (start + timedelta(seconds=n)).isoformat(), f"post {n}", f"a{n % 300}", n]
             )
     source = make_source(world.alpha)
-    first = start_worker(tmp_path)
+    first = start_worker(IMPORT_CHUNK_ROWS=str(CHUNK), IMPORT_ROOT=str(tmp_path))
     second = None
     try:
         with tenancy.tenant_context(world.alpha):
@@ -119,7 +66,7 @@ def test_a_killed_worker_loses_nothing_and_doubles_nothing(world, committed, tmp
             assert stopped_at % CHUNK == 0
 
             time.sleep(2.5)  # past the visibility timeout: the broker gives the task back
-            second = start_worker(tmp_path)
+            second = start_worker(IMPORT_CHUNK_ROWS=str(CHUNK), IMPORT_ROOT=str(tmp_path))
             wait_for(lambda: ImportJob.objects.get(pk=job.pk).status == "done", 120, "the import")
             job.refresh_from_db()
             assert (job.next_row, job.accepted, job.duplicates, job.rejected) == (ROWS, ROWS, 0, 0)
@@ -140,10 +87,7 @@ def test_a_killed_worker_loses_nothing_and_doubles_nothing(world, committed, tmp
         with tenancy.tenant_context(world.bravo):
             assert not Mention.objects.exists()
     finally:
-        for worker in (first, second):
-            if worker and worker.poll() is None:
-                worker.terminate()
-                worker.wait(20)
+        stop(first, second)
         with tenancy.tenant_context(world.alpha):
             source.delete()
         connection.close()
