@@ -533,3 +533,68 @@ class GapNotice(models.Model):
 
     def __str__(self) -> str:
         return f"gap {self.client_id} {self.start:%Y-%m-%d %H:%M} ({self.stage})"
+
+
+# --- Playbook templates (agency-wide, public schema) -------------------------------------
+# Each brand gets copies in its language at onboarding (playbooks.services.playbooks_install)
+# and edits its own; these are the agency's starting points, from playbooks.defaults.
+
+SITUATION_ORIGINS = [
+    ("", _("Any origin")),
+    ("own_post", _("A wrong post of the brand's own")),
+    ("failure", _("A product or service failure")),
+    ("leak", _("A leak")),
+    ("outside_event", _("An outside event in society")),
+]
+SITUATION_TIMINGS = [
+    ("", _("Any time")),
+    ("office", _("Office hours")),
+    ("night", _("Night")),
+    ("weekend", _("Weekend")),
+    ("holiday", _("Holiday")),
+]
+STEP_WHO = [
+    ("on_duty", _("The person on duty")),
+    ("lead", _("The incident's lead")),
+    ("account_manager", _("The account manager")),
+    ("client", _("The client")),
+]
+
+
+class PlaybookTemplate(models.Model):
+    key = models.SlugField(max_length=40)
+    language = models.CharField(max_length=8)
+    name = models.CharField(max_length=200)
+    origin = models.CharField(max_length=16, blank=True, choices=SITUATION_ORIGINS)
+    level = models.CharField(max_length=6, blank=True)
+    timing = models.CharField(max_length=8, blank=True, choices=SITUATION_TIMINGS)
+    platform = models.CharField(max_length=20, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["key", "language"]
+        constraints = [
+            models.UniqueConstraint(fields=["key", "language"], name="template_key_language")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.language})"
+
+
+class PlaybookTemplateStep(models.Model):
+    template = models.ForeignKey(PlaybookTemplate, on_delete=models.CASCADE, related_name="steps")
+    position = models.PositiveSmallIntegerField()
+    kind = models.CharField(max_length=30, blank=True)
+    title = models.CharField(max_length=200)
+    instructions = models.TextField(blank=True)
+    who = models.CharField(max_length=16, choices=STEP_WHO)
+    due_minutes = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [
+            models.UniqueConstraint(fields=["template", "position"], name="templatestep_position")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.template}: {self.position} {self.title}"

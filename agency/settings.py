@@ -10,6 +10,7 @@ from pathlib import Path
 import environ
 from csp import constants as csp
 from django.core.exceptions import ImproperlyConfigured
+from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -240,6 +241,15 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     },
 }
 # --- The watch's notifications ------------------------------------------------------------------
+# Pages never wait behind processing: escalation steps and sends have a queue of their own. Every
+# worker serves both queues (the queues below); a worker of its own for pages (`-Q pages`, as
+# bin/demo runs one) keeps a storm of processing across many brands from delaying them.
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_QUEUES = (Queue("celery"), Queue("pages"))
+CELERY_TASK_ROUTES = {
+    "monitoring.tasks.escalation_step": {"queue": "pages"},
+    "agency.tasks.notification_send": {"queue": "pages"},
+}
 # The outbox is swept for what is due or was lost; failed sends wait base * 2^n seconds (capped).
 CELERY_BEAT_SCHEDULE["outbox-flush"] = {"task": "agency.tasks.outbox_flush", "schedule": 15.0}
 # Shift reminders half an hour ahead (agency.reminders): every 5 minutes, each once.

@@ -99,6 +99,7 @@ def client_onboard(
 
     from monitoring.services import brand_settings_initialize
     from monitoring.services.escalation import escalation_policy_get
+    from playbooks.services import playbooks_install
 
     try:
         with transaction.atomic():
@@ -116,6 +117,8 @@ def client_onboard(
                 brand_settings_initialize(client=client)
                 # Its alerts reach people from the first one: the default escalation policy.
                 escalation_policy_get(client=client)
+                # Ready for its first incident: the agency's playbooks in its language.
+                playbooks_install(client=client)
             # Watched from its first minute: the agency's default schedule takes it on.
             schedule_join_default(client=client)
             audit_record(
@@ -340,6 +343,10 @@ def client_offboard(*, client: Client, acting_user: User | None = None) -> Clien
             sha256=export.sha256,
         )
         hosts = list(locked.domains.values_list("domain", flat=True))
+        # Deferred foreign-key checks still pending in this transaction (rows written by an
+        # enclosing one, e.g. onboarding's) would make PostgreSQL refuse to drop their tables.
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         locked.delete(force_drop=True)
     tenancy.reset_to_public()
     from clients.middleware import TenantMiddleware

@@ -506,7 +506,9 @@ def test_whatever_push_gets_the_answer_is_json(world, body):
 
 
 @HYPOTHESIS
-@given(token=st.text(st.characters(codec="utf-8", exclude_characters="/?#%"), min_size=1, max_size=200))
+@given(
+    token=st.text(st.characters(codec="utf-8", exclude_characters="/?#%"), min_size=1, max_size=200)
+)
 def test_whatever_link_is_opened_the_answer_is_a_page(world, token):
     response = portal(world, None).get(f"{PAGE}verify/{token}/")
     assert response.status_code in (400, 404)

@@ -351,3 +351,16 @@ def test_acknowledging_through_the_api_stops_the_escalation(
         assert Escalation.objects.get(pk=escalation.pk).state == EscalationState.ACKNOWLEDGED
     assert step(world.alpha, escalation.pk, MONDAY_NOON + timedelta(minutes=5)) == "stale"
     assert paged(world.alpha, alert) == ["staff_a"]
+
+
+def test_pages_have_a_queue_of_their_own_which_every_worker_serves():
+    """A storm of processing across many brands must not hold up the steps and the sends."""
+    from agency.celery import app
+
+    for name in ("monitoring.tasks.escalation_step", "agency.tasks.notification_send"):
+        assert app.amqp.router.route({}, name)["queue"].name == "pages"
+    assert (
+        app.amqp.router.route({}, "monitoring.tasks.mentions_process_pending")["queue"].name
+        == "celery"
+    )
+    assert {q.name for q in app.conf.task_queues} == {"celery", "pages"}
