@@ -561,14 +561,42 @@ STEP_WHO = [
 ]
 
 
-class PlaybookTemplate(models.Model):
-    key = models.SlugField(max_length=40)
-    language = models.CharField(max_length=8)
+class PlaybookFields(models.Model):
+    """What an agency template and a brand's playbook share: a name in a language, and the
+    situation it fits (empty: any)."""
+
     name = models.CharField(max_length=200)
+    language = models.CharField(max_length=8)
     origin = models.CharField(max_length=16, blank=True, choices=SITUATION_ORIGINS)
     level = models.CharField(max_length=6, blank=True)
     timing = models.CharField(max_length=8, blank=True, choices=SITUATION_TIMINGS)
     platform = models.CharField(max_length=20, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class StepFields(models.Model):
+    """A step of a playbook: what, who, and by when in minutes from the incident's start."""
+
+    position = models.PositiveSmallIntegerField()
+    # What the incident does with the step (e.g. "holding_reply" stops the first-response
+    # clock); blank for a step of the brand's own.
+    kind = models.CharField(max_length=30, blank=True)
+    title = models.CharField(max_length=200)
+    instructions = models.TextField(blank=True)
+    who = models.CharField(max_length=16, choices=STEP_WHO)
+    due_minutes = models.PositiveIntegerField(
+        help_text=_("Minutes from the incident's start by which the step is due.")
+    )
+
+    class Meta:
+        abstract = True
+        ordering = ["position"]
+
+
+class PlaybookTemplate(PlaybookFields):
+    key = models.SlugField(max_length=40)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -581,17 +609,10 @@ class PlaybookTemplate(models.Model):
         return f"{self.name} ({self.language})"
 
 
-class PlaybookTemplateStep(models.Model):
+class PlaybookTemplateStep(StepFields):
     template = models.ForeignKey(PlaybookTemplate, on_delete=models.CASCADE, related_name="steps")
-    position = models.PositiveSmallIntegerField()
-    kind = models.CharField(max_length=30, blank=True)
-    title = models.CharField(max_length=200)
-    instructions = models.TextField(blank=True)
-    who = models.CharField(max_length=16, choices=STEP_WHO)
-    due_minutes = models.PositiveIntegerField()
 
-    class Meta:
-        ordering = ["position"]
+    class Meta(StepFields.Meta):
         constraints = [
             models.UniqueConstraint(fields=["template", "position"], name="templatestep_position")
         ]

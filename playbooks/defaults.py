@@ -327,6 +327,13 @@ def _common(first: tuple[Step, ...]) -> tuple[Step, ...]:
     )
 
 
+# Outside office hours the brand's contact is away: the account manager is called first.
+AFTER_HOURS = (
+    Step("acknowledge", ON_DUTY, 5),
+    Step("wake_manager", ON_DUTY, 10),
+    Step("night_holding_reply", ON_DUTY, 20),
+)
+
 TEMPLATES: tuple[Template, ...] = (
     Template(
         key="crisis",
@@ -344,13 +351,7 @@ TEMPLATES: tuple[Template, ...] = (
         level="crisis",
         timing="night",
         platform="",
-        steps=_common(
-            (
-                Step("acknowledge", ON_DUTY, 5),
-                Step("wake_manager", ON_DUTY, 10),
-                Step("night_holding_reply", ON_DUTY, 20),
-            )
-        ),
+        steps=_common(AFTER_HOURS),
     ),
     Template(
         key="weekend_crisis",
@@ -359,13 +360,7 @@ TEMPLATES: tuple[Template, ...] = (
         level="crisis",
         timing="weekend",
         platform="",
-        steps=_common(
-            (
-                Step("acknowledge", ON_DUTY, 5),
-                Step("wake_manager", ON_DUTY, 10),
-                Step("night_holding_reply", ON_DUTY, 20),
-            )
-        ),
+        steps=_common(AFTER_HOURS),
     ),
     Template(
         key="own_post",

@@ -9,9 +9,8 @@ from __future__ import annotations
 from datetime import time
 
 from django.db import models
-from django.utils.translation import gettext_lazy as _
 
-from agency.models import SITUATION_ORIGINS, SITUATION_TIMINGS, STEP_WHO
+from agency.models import PlaybookFields, StepFields
 
 
 class ResponseSettings(models.Model):
@@ -32,13 +31,7 @@ class ResponseSettings(models.Model):
         return "response settings"
 
 
-class Playbook(models.Model):
-    name = models.CharField(max_length=200)
-    language = models.CharField(max_length=8)
-    origin = models.CharField(max_length=16, blank=True, choices=SITUATION_ORIGINS)
-    level = models.CharField(max_length=6, blank=True)
-    timing = models.CharField(max_length=8, blank=True, choices=SITUATION_TIMINGS)
-    platform = models.CharField(max_length=20, blank=True)
+class Playbook(PlaybookFields):
     # The agency template it was copied from, if any (a key: templates outlive copies).
     template_key = models.SlugField(max_length=40, blank=True)
     is_active = models.BooleanField(default=True)
@@ -51,21 +44,10 @@ class Playbook(models.Model):
         return self.name
 
 
-class PlaybookStep(models.Model):
+class PlaybookStep(StepFields):
     playbook = models.ForeignKey(Playbook, on_delete=models.CASCADE, related_name="steps")
-    position = models.PositiveSmallIntegerField()
-    # What the incident does with the step (e.g. "holding_reply" stops the first-response
-    # clock); blank for a step of the brand's own.
-    kind = models.CharField(max_length=30, blank=True)
-    title = models.CharField(max_length=200)
-    instructions = models.TextField(blank=True)
-    who = models.CharField(max_length=16, choices=STEP_WHO)
-    due_minutes = models.PositiveIntegerField(
-        help_text=_("Minutes from the incident's start by which the step is due.")
-    )
 
-    class Meta:
-        ordering = ["position"]
+    class Meta(StepFields.Meta):
         constraints = [
             models.UniqueConstraint(fields=["playbook", "position"], name="playbookstep_position")
         ]

@@ -63,7 +63,7 @@ class Migration(migrations.Migration):
                 ('title', models.CharField(max_length=200)),
                 ('instructions', models.TextField(blank=True)),
                 ('who', models.CharField(choices=[('on_duty', 'The person on duty'), ('lead', "The incident's lead"), ('account_manager', 'The account manager'), ('client', 'The client')], max_length=16)),
-                ('due_minutes', models.PositiveIntegerField()),
+                ('due_minutes', models.PositiveIntegerField(help_text="Minutes from the incident's start by which the step is due.")),
                 ('template', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='steps', to='agency.playbooktemplate')),
             ],
             options={

@@ -74,12 +74,15 @@ def test_the_choice_is_the_most_specific_fit_and_says_why():
 
 
 def test_timing_on_the_brands_clock():
-    office = {"office_start": time(9), "office_end": time(17)}
-    assert choice.timing_of(datetime(2026, 3, 3, 10, 0), **office) == "office"
-    assert choice.timing_of(datetime(2026, 3, 3, 17, 0), **office) == "night"
-    assert choice.timing_of(datetime(2026, 3, 7, 10, 0), **office) == "weekend"
-    christmas = datetime(2026, 12, 25, 10, 0)
-    assert choice.timing_of(christmas, holidays=[date(2026, 12, 25)], **office) == "holiday"
+    def timing(moment: datetime, holidays: tuple[date, ...] = ()) -> str:
+        return choice.timing_of(
+            moment, office_start=time(9), office_end=time(17), holidays=holidays
+        )
+
+    assert timing(datetime(2026, 3, 3, 10, 0)) == "office"
+    assert timing(datetime(2026, 3, 3, 17, 0)) == "night"
+    assert timing(datetime(2026, 3, 7, 10, 0)) == "weekend"
+    assert timing(datetime(2026, 12, 25, 10, 0), (date(2026, 12, 25),)) == "holiday"
 
 
 @pytest.mark.django_db
