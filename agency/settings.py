@@ -264,6 +264,11 @@ CELERY_BEAT_SCHEDULE["coverage-gaps"] = {
     "task": "agency.tasks.coverage_gaps_notify",
     "schedule": 900.0,
 }
+# Incident steps past due tell the incident's lead (playbooks.services).
+CELERY_BEAT_SCHEDULE["incident-steps-overdue"] = {
+    "task": "playbooks.tasks.incident_steps_overdue_all",
+    "schedule": 60.0,
+}
 # A missed check reminds the person on duty, then the backup (monitoring.services.watch).
 CELERY_BEAT_SCHEDULE["watch-reminders"] = {
     "task": "monitoring.tasks.watch_reminders_all",

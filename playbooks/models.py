@@ -9,8 +9,9 @@ from __future__ import annotations
 from datetime import time
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
-from agency.models import PlaybookFields, StepFields
+from agency.models import SITUATION_ORIGINS, STEP_WHO, PlaybookFields, StepFields
 
 
 class ResponseSettings(models.Model):
@@ -22,6 +23,8 @@ class ResponseSettings(models.Model):
     office_ends = models.TimeField(default=time(17, 0))
     # ISO dates ("2026-12-25") on which the brand is closed.
     holidays = models.JSONField(default=list, blank=True)
+    # A crisis alert opens its incident at once (else a person opens it).
+    auto_incident_for_crisis = models.BooleanField(default=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -54,3 +57,122 @@ class PlaybookStep(StepFields):
 
     def __str__(self) -> str:
         return f"{self.playbook}: {self.position} {self.title}"
+
+
+# --- Incidents --------------------------------------------------------------------------------
+
+
+class IncidentStatus(models.TextChoices):
+    INVESTIGATING = "investigating", _("Investigating")
+    RESPONDING = "responding", _("Responding")
+    MONITORING = "monitoring", _("Monitoring")
+    CLOSED = "closed", _("Closed")
+
+
+class Truth(models.TextChoices):
+    YES = "yes", _("Yes")
+    PARTLY = "partly", _("Partly")
+    NO = "no", _("No")
+
+
+class Incident(models.Model):
+    """The brand's response to a wave: opened from its alert, worked through the chosen
+    playbook's checklist, closed with the review the Swedish article asks for."""
+
+    # (Alerts and waves are never deleted; a brand's whole schema goes at offboarding.)
+    alert = models.ForeignKey(
+        "monitoring.Alert", on_delete=models.CASCADE, related_name="incidents"
+    )
+    wave = models.ForeignKey("monitoring.Wave", on_delete=models.CASCADE, related_name="incidents")
+    title = models.CharField(max_length=300)
+    status = models.CharField(
+        max_length=13, choices=IncidentStatus.choices, default=IncidentStatus.INVESTIGATING
+    )
+    # What happened, as a person says it (the playbook's origin); "" until someone does.
+    origin = models.CharField(max_length=16, blank=True, choices=SITUATION_ORIGINS)
+    playbook = models.ForeignKey(
+        Playbook, null=True, blank=True, on_delete=models.SET_NULL, related_name="incidents"
+    )
+    # Why that playbook: "night + Instagram origin + crisis -> Night crisis".
+    playbook_reason = models.CharField(max_length=300, blank=True)
+    # People as e-mail addresses, as alerts keep them (users live in the public schema).
+    lead = models.CharField(max_length=254, blank=True)
+    responders = models.JSONField(default=list, blank=True)
+    opened_at = models.DateTimeField()
+    opened_by = models.CharField(max_length=254, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    # The review at closing: was there truth in the critique, what should the brand improve.
+    truth = models.CharField(max_length=6, blank=True, choices=Truth.choices)
+    improvements = models.TextField(blank=True)
+    lessons = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-opened_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["wave"],
+                condition=~models.Q(status="closed"),
+                name="one_open_incident_per_wave",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"incident {self.pk}: {self.title}"
+
+
+class IncidentStep(models.Model):
+    """A step of the incident's checklist: the playbook's step, due at a moment."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="steps")
+    position = models.PositiveSmallIntegerField()
+    kind = models.CharField(max_length=30, blank=True)
+    title = models.CharField(max_length=200)
+    instructions = models.TextField(blank=True)
+    who = models.CharField(max_length=16, choices=STEP_WHO)
+    due_at = models.DateTimeField()
+    done_at = models.DateTimeField(null=True, blank=True)
+    done_by = models.CharField(max_length=254, blank=True)
+    note = models.CharField(max_length=500, blank=True)
+    # When its lead was told it is overdue (once).
+    overdue_told_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [
+            models.UniqueConstraint(fields=["incident", "position"], name="incidentstep_position")
+        ]
+        indexes = [
+            models.Index(
+                fields=["due_at"], condition=models.Q(done_at__isnull=True), name="step_open_due"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.incident_id}/{self.position} {self.title}"
+
+
+class IncidentEventKind(models.TextChoices):
+    OPENED = "opened", _("Opened")
+    PLAYBOOK = "playbook", _("Playbook chosen")
+    STEP_DONE = "step_done", _("Step done")
+    STEP_OVERDUE = "step_overdue", _("Step overdue")
+    STATUS = "status", _("Status changed")
+    LEAD = "lead", _("Lead changed")
+    NOTE = "note", _("Note")
+    CLOSED = "closed", _("Closed")
+
+
+class IncidentEvent(models.Model):
+    """The incident's own timeline (the alert's events and pages are merged in when read)."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField()
+    kind = models.CharField(max_length=12, choices=IncidentEventKind.choices)
+    actor = models.CharField(max_length=254, blank=True)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.incident_id} {self.kind} at {self.at:%Y-%m-%d %H:%M}"

@@ -1,17 +1,38 @@
 """Writes of the brand's response: its playbooks, copied from the agency's templates and
-edited per brand. Every function runs in the brand's schema (asserted)."""
+edited per brand, and its incidents (opened from an alert, worked through the chosen
+playbook's checklist, closed with a review). Each change is one transaction with its audit
+event and a row on the incident's timeline. Every function runs in the brand's schema
+(asserted)."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from django.db import transaction
+from django.utils import timezone
 
 from agency.models import PlaybookTemplate
 from agency.services import audit_record
 from clients import tenancy
-from playbooks.defaults import LANGUAGES
-from playbooks.models import Playbook, PlaybookStep, ResponseSettings
+from monitoring.models import Alert, AlertStatus, Level, Platform
+from playbooks.defaults import LANGUAGES, ORIGINS
+from playbooks.exceptions import IncidentError
+from playbooks.models import (
+    Incident,
+    IncidentEvent,
+    IncidentEventKind,
+    IncidentStatus,
+    IncidentStep,
+    Playbook,
+    PlaybookStep,
+    ResponseSettings,
+    Truth,
+)
+from playbooks.selectors import playbook_choose, response_settings_get
+
+CLOSED_ALERT = (AlertStatus.RESOLVED, AlertStatus.DISMISSED)
+PLATFORM_NAMES = {key: str(name) for key, name in Platform.choices}
 
 if TYPE_CHECKING:
     from agency.models import User
@@ -64,3 +85,353 @@ def playbooks_install(*, client: Client, acting_user: User | None = None) -> int
         language=language,
     )
     return len(chosen)
+
+
+# --- Incidents --------------------------------------------------------------------------------
+
+
+def _who(user: User | None) -> str:
+    return user.email if user is not None and user.pk else ""
+
+
+def _event(incident: Incident, *, kind: str, at: datetime, actor: str = "", note: str = "") -> None:
+    IncidentEvent.objects.create(incident=incident, at=at, kind=kind, actor=actor, note=note)
+
+
+def _steps_from(incident: Incident, playbook: Playbook | None) -> None:
+    """The incident's checklist from the playbook: each step due its minutes after the start.
+    Steps already done stay done; those not done yet are replaced."""
+    incident.steps.filter(done_at__isnull=True).delete()
+    if playbook is None:
+        return
+    taken = set(incident.steps.values_list("position", flat=True))
+    offset = max(taken, default=-1) + 1
+    IncidentStep.objects.bulk_create(
+        IncidentStep(
+            incident=incident,
+            position=offset + step.position,
+            kind=step.kind,
+            title=step.title,
+            instructions=step.instructions,
+            who=step.who,
+            due_at=incident.opened_at + timedelta(minutes=step.due_minutes),
+        )
+        for step in playbook.steps.all()
+    )
+
+
+@transaction.atomic
+def incident_open(
+    *,
+    client: Client,
+    alert: Alert,
+    acting_user: User | None,
+    origin: str = "",
+    at: datetime | None = None,
+) -> Incident:
+    """Open the incident of the alert's wave (one open incident per wave: opening it again
+    returns the open one), choose its playbook by the situation and say why, copy the
+    playbook's checklist with its due times, and make whoever opened it the lead. By a person
+    from the alert, or by routing for a crisis when the brand says so (`acting_user=None`)."""
+    tenancy.require_tenant(client)
+    if origin and origin not in ORIGINS:
+        raise IncidentError(f"Unknown origin {origin!r}.", field="origin")
+    alert = Alert.objects.select_for_update().get(pk=alert.pk)
+    open_one = Incident.objects.filter(wave_id=alert.wave_id).exclude(status=IncidentStatus.CLOSED)
+    found = open_one.first()
+    if found is not None:
+        return found
+    at = at or timezone.now()
+    playbook, why = playbook_choose(
+        client=client,
+        level=alert.level,
+        platform=alert.origin_platform,
+        at=alert.opened_at,
+        origin=origin,
+    )
+    actor = _who(acting_user)
+    incident = Incident.objects.create(
+        alert=alert,
+        wave_id=alert.wave_id,
+        title=alert.title[:300],
+        origin=origin,
+        playbook=playbook,
+        playbook_reason=why.explanation(PLATFORM_NAMES)[:300],
+        lead=actor,
+        responders=[actor] if actor else [],
+        opened_at=at,
+        opened_by=actor,
+    )
+    _steps_from(incident, playbook)
+    _event(
+        incident,
+        kind=IncidentEventKind.OPENED,
+        at=at,
+        actor=actor,
+        note=f"From alert {alert.pk} ({alert.level}).",
+    )
+    _event(incident, kind=IncidentEventKind.PLAYBOOK, at=at, note=incident.playbook_reason)
+    audit_record(
+        verb="incident.opened",
+        acting_user=acting_user,
+        client_slug=client.slug,
+        incident=incident.pk,
+        alert=alert.pk,
+        playbook=playbook.pk if playbook else None,
+    )
+    return incident
+
+
+def _locked(incident: Incident) -> Incident:
+    return Incident.objects.select_for_update().get(pk=incident.pk)
+
+
+def _open(incident: Incident) -> None:
+    if incident.status == IncidentStatus.CLOSED:
+        raise IncidentError(f"Incident {incident.pk} is closed.")
+
+
+@transaction.atomic
+def incident_origin_set(
+    *, client: Client, incident: Incident, origin: str, acting_user: User | None
+) -> Incident:
+    """A person says what happened: the playbook is chosen again for the situation as it now
+    stands, and the steps not done yet follow the new one."""
+    tenancy.require_tenant(client)
+    if origin not in ("", *ORIGINS):
+        raise IncidentError(f"Unknown origin {origin!r}.", field="origin")
+    incident = _locked(incident)
+    _open(incident)
+    alert = incident.alert
+    playbook, why = playbook_choose(
+        client=client,
+        level=alert.level,
+        platform=alert.origin_platform,
+        at=alert.opened_at,
+        origin=origin,
+    )
+    incident.origin = origin
+    changed = playbook is not None and playbook.pk != incident.playbook_id
+    incident.playbook = playbook
+    incident.playbook_reason = why.explanation(PLATFORM_NAMES)[:300]
+    incident.save(update_fields=["origin", "playbook", "playbook_reason"])
+    if changed:
+        _steps_from(incident, playbook)
+    now = timezone.now()
+    _event(
+        incident,
+        kind=IncidentEventKind.PLAYBOOK,
+        at=now,
+        actor=_who(acting_user),
+        note=incident.playbook_reason,
+    )
+    audit_record(
+        verb="incident.origin_set",
+        acting_user=acting_user,
+        client_slug=client.slug,
+        incident=incident.pk,
+        origin=origin,
+    )
+    return incident
+
+
+@transaction.atomic
+def incident_step_done(
+    *, client: Client, step: IncidentStep, acting_user: User, note: str = ""
+) -> IncidentStep:
+    """Tick a step off (once: ticking it again changes nothing)."""
+    tenancy.require_tenant(client)
+    step = IncidentStep.objects.select_for_update().select_related("incident").get(pk=step.pk)
+    _open(step.incident)
+    if step.done_at is not None:
+        return step
+    if len(note) > 500:
+        raise IncidentError("At most 500 characters.", field="note")
+    step.done_at = timezone.now()
+    step.done_by = acting_user.email
+    step.note = note.strip()
+    step.save(update_fields=["done_at", "done_by", "note"])
+    late = step.done_at > step.due_at
+    _event(
+        step.incident,
+        kind=IncidentEventKind.STEP_DONE,
+        at=step.done_at,
+        actor=step.done_by,
+        note=f"{step.title}"
+        + (" (late)" if late else "")
+        + (f": {step.note}" if step.note else ""),
+    )
+    audit_record(
+        verb="incident.step_done",
+        acting_user=acting_user,
+        client_slug=client.slug,
+        incident=step.incident_id,
+        step=step.pk,
+    )
+    return step
+
+
+ALLOWED = {
+    IncidentStatus.INVESTIGATING: {IncidentStatus.RESPONDING, IncidentStatus.MONITORING},
+    IncidentStatus.RESPONDING: {IncidentStatus.INVESTIGATING, IncidentStatus.MONITORING},
+    IncidentStatus.MONITORING: {IncidentStatus.RESPONDING, IncidentStatus.INVESTIGATING},
+}
+
+
+@transaction.atomic
+def incident_status_set(
+    *, client: Client, incident: Incident, status: str, acting_user: User
+) -> Incident:
+    """Investigating, responding, monitoring (closing is incident_close, with its review)."""
+    tenancy.require_tenant(client)
+    incident = _locked(incident)
+    _open(incident)
+    if status == incident.status:
+        return incident
+    if status not in ALLOWED.get(IncidentStatus(incident.status), set()):
+        raise IncidentError(
+            f"An incident goes from {incident.status} to "
+            + ", ".join(sorted(ALLOWED[IncidentStatus(incident.status)]))
+            + "; close it with its review.",
+            field="status",
+        )
+    previous, incident.status = incident.status, status
+    incident.save(update_fields=["status"])
+    _event(
+        incident,
+        kind=IncidentEventKind.STATUS,
+        at=timezone.now(),
+        actor=acting_user.email,
+        note=f"{previous} -> {status}",
+    )
+    audit_record(
+        verb="incident.status",
+        acting_user=acting_user,
+        client_slug=client.slug,
+        incident=incident.pk,
+        status=status,
+    )
+    return incident
+
+
+@transaction.atomic
+def incident_close(
+    *,
+    client: Client,
+    incident: Incident,
+    acting_user: User,
+    truth: str,
+    improvements: str,
+    lessons: str = "",
+) -> Incident:
+    """Close with the review: was there truth in the critique (yes, partly, no), and what
+    should the brand improve (required unless there was none)."""
+    tenancy.require_tenant(client)
+    incident = _locked(incident)
+    _open(incident)
+    if truth not in Truth.values:
+        raise IncidentError("Was there truth in the critique: yes, partly or no?", field="truth")
+    improvements, lessons = improvements.strip(), lessons.strip()
+    if truth != Truth.NO and not improvements:
+        raise IncidentError("Say what the brand should improve.", field="improvements")
+    if len(improvements) > 5000 or len(lessons) > 5000:
+        raise IncidentError("At most 5000 characters.", field="improvements")
+    now = timezone.now()
+    incident.status = IncidentStatus.CLOSED
+    incident.closed_at = now
+    incident.truth, incident.improvements, incident.lessons = truth, improvements, lessons
+    incident.save(update_fields=["status", "closed_at", "truth", "improvements", "lessons"])
+    _event(
+        incident,
+        kind=IncidentEventKind.CLOSED,
+        at=now,
+        actor=acting_user.email,
+        note=f"Truth in the critique: {truth}.",
+    )
+    audit_record(
+        verb="incident.closed",
+        acting_user=acting_user,
+        client_slug=client.slug,
+        incident=incident.pk,
+        truth=truth,
+    )
+    return incident
+
+
+def incident_open_for_crisis(*, client: Client, alert_id: int) -> Incident | None:
+    """Routing's, once a crisis alert is committed: its incident opens at once if the brand
+    says so (ResponseSettings.auto_incident_for_crisis). Safe to run twice."""
+    tenancy.require_tenant(client)
+    alert = Alert.objects.filter(pk=alert_id).first()
+    if alert is None or alert.level != Level.CRISIS or alert.status in CLOSED_ALERT:
+        return None
+    if not response_settings_get(client=client).auto_incident_for_crisis:
+        return None
+    return incident_open(client=client, alert=alert, acting_user=None)
+
+
+def incident_on_alert_change(*, client: Client, alert_id: int, change: str) -> None:
+    """Routing's listener: a crisis raised, risen or reopened opens its incident."""
+    if change in ("raised", "rose", "reopened"):
+        incident_open_for_crisis(client=client, alert_id=alert_id)
+
+
+def incident_steps_overdue_notify(*, client: Client, now: datetime | None = None) -> int:
+    """Periodic, per brand: each step of an open incident that passed its due time without
+    being done tells the incident's lead (else the brand's account manager) through the watch's
+    outbox, once, and says so on the timeline. Returns the steps newly told."""
+    from agency.models import NotificationTopic, User
+    from agency.notifications import absolute_url, notify_person
+    from agency.roster import account_managers_for
+
+    tenancy.require_tenant(client)
+    now = now or timezone.now()
+    late = list(
+        IncidentStep.objects.filter(
+            done_at__isnull=True, overdue_told_at__isnull=True, due_at__lt=now
+        )
+        .exclude(incident__status=IncidentStatus.CLOSED)
+        .values_list("pk", flat=True)
+        .order_by("due_at")[:200]
+    )
+    told = 0
+    for step_id in late:
+        key = f"incident:{client.schema_name}:{step_id}:overdue"
+        with transaction.atomic():
+            step = (
+                IncidentStep.objects.select_for_update(of=("self",))
+                .select_related("incident")
+                .get(pk=step_id)
+            )
+            if step.overdue_told_at is not None or step.done_at is not None:
+                continue  # told by a concurrent run, or done meanwhile
+            step.overdue_told_at = now
+            step.save(update_fields=["overdue_told_at"])
+            incident = step.incident
+            lead = User.objects.filter(email=incident.lead, is_active=True).first()
+            people = [lead] if lead is not None else account_managers_for(client=client)
+            minutes = int((now - step.due_at).total_seconds() // 60)
+            link = f"{client.get_absolute_url()}incidents/{incident.pk}/"
+            for person in people:
+                notify_person(
+                    user=person,
+                    key=f"{key}:u{person.pk}",
+                    topic=NotificationTopic.ALERT,
+                    subject=f"{client.name}: overdue - {step.title}"[:300],
+                    body=(
+                        f'{incident.title}\n\nThe step "{step.title}" was due '
+                        f"{minutes} min ago and is not done."
+                    ),
+                    link=link if link.startswith("http") else absolute_url(link),
+                    client=client,
+                    at=now,
+                )
+            _event(
+                incident,
+                kind=IncidentEventKind.STEP_OVERDUE,
+                at=now,
+                note=f"{step.title}: due {minutes} min ago; told "
+                + (", ".join(p.email for p in people) or "nobody"),
+            )
+            told += 1
+    return told

@@ -11,6 +11,7 @@ escalation auditor, which starts what is missing.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from django.db import transaction
@@ -28,6 +29,18 @@ CHANGES = frozenset({"raised", "rose", "reopened", "acknowledged", "resolved", "
 
 STARTS = frozenset({"raised", "rose", "reopened"})
 
+# What other apps do with a committed alert change (playbooks opens a crisis's incident): they
+# register here when Django starts, so that monitoring never imports them. Each is called with
+# client=, alert_id= and change=, in the brand's schema, after the escalation; one that fails
+# is logged and the others still run.
+Listener = Callable[..., object]
+LISTENERS: list[Listener] = []
+
+
+def alert_listener_add(listener: Listener) -> None:
+    if listener not in LISTENERS:
+        LISTENERS.append(listener)
+
 
 def alert_changed(*, client: Client, alert_id: int, change: str) -> None:
     """The committed change of one alert reaches routing, in the brand's context: its
@@ -40,6 +53,13 @@ def alert_changed(*, client: Client, alert_id: int, change: str) -> None:
             escalation_start(client=client, alert_id=alert_id, change=change)
         else:
             escalation_stop(client=client, alert_id=alert_id, change=change)
+        for listener in LISTENERS:
+            try:
+                listener(client=client, alert_id=alert_id, change=change)
+            except Exception:
+                logger.exception(
+                    "%s: alert %s %s: a listener failed", client.schema_name, alert_id, change
+                )
 
 
 def alert_changed_on_commit(*, client: Client, alert_id: int, change: str) -> None:

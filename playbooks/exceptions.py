@@ -1,0 +1,7 @@
+"""Domain errors of the brand's response; the API and the pages show them as 4xx."""
+
+from agency.exceptions import StormdeskError
+
+
+class IncidentError(StormdeskError):
+    code = "invalid_incident"

@@ -1,0 +1,27 @@
+"""Background work of the brand's response. Brand tasks carry `schema_name`; periodic ones fan
+out from public."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from clients import tenancy
+from clients.models import Client
+from clients.tenancy import current_client
+
+
+@shared_task(base=tenancy.TenantTask, acks_late=True)
+def incident_steps_overdue(*, schema_name: str) -> int:
+    """Tell the leads of steps past due. Safe to run twice (each step is told once)."""
+    from playbooks.services import incident_steps_overdue_notify
+
+    return incident_steps_overdue_notify(client=current_client())
+
+
+@shared_task
+def incident_steps_overdue_all() -> int:
+    """Periodic, in public: one overdue check per brand."""
+    schemas = list(Client.objects.brands().values_list("schema_name", flat=True))
+    for schema_name in schemas:
+        incident_steps_overdue.delay(schema_name=schema_name)
+    return len(schemas)
