@@ -98,6 +98,24 @@ def _event(incident: Incident, *, kind: str, at: datetime, actor: str = "", note
     IncidentEvent.objects.create(incident=incident, at=at, kind=kind, actor=actor, note=note)
 
 
+def _changed(
+    *,
+    client: Client,
+    incident: Incident,
+    kind: str,
+    verb: str,
+    acting_user: User | None,
+    at: datetime,
+    note: str,
+    **detail: object,
+) -> None:
+    """A change of the incident: its row on the timeline and its audit event."""
+    _event(incident, kind=kind, at=at, actor=_who(acting_user), note=note)
+    audit_record(
+        verb=verb, acting_user=acting_user, client_slug=client.slug, incident=incident.pk, **detail
+    )
+
+
 def _steps_from(incident: Incident, playbook: Playbook | None) -> None:
     """The incident's checklist from the playbook: each step due its minutes after the start.
     Steps already done stay done; those not done yet are replaced."""
@@ -217,19 +235,14 @@ def incident_origin_set(
     incident.save(update_fields=["origin", "playbook", "playbook_reason"])
     if changed:
         _steps_from(incident, playbook)
-    now = timezone.now()
-    _event(
-        incident,
+    _changed(
+        client=client,
+        incident=incident,
         kind=IncidentEventKind.PLAYBOOK,
-        at=now,
-        actor=_who(acting_user),
-        note=incident.playbook_reason,
-    )
-    audit_record(
         verb="incident.origin_set",
         acting_user=acting_user,
-        client_slug=client.slug,
-        incident=incident.pk,
+        at=timezone.now(),
+        note=incident.playbook_reason,
         origin=origin,
     )
     return incident
@@ -297,18 +310,14 @@ def incident_status_set(
         )
     previous, incident.status = incident.status, status
     incident.save(update_fields=["status"])
-    _event(
-        incident,
+    _changed(
+        client=client,
+        incident=incident,
         kind=IncidentEventKind.STATUS,
-        at=timezone.now(),
-        actor=acting_user.email,
-        note=f"{previous} -> {status}",
-    )
-    audit_record(
         verb="incident.status",
         acting_user=acting_user,
-        client_slug=client.slug,
-        incident=incident.pk,
+        at=timezone.now(),
+        note=f"{previous} -> {status}",
         status=status,
     )
     return incident
@@ -341,18 +350,14 @@ def incident_close(
     incident.closed_at = now
     incident.truth, incident.improvements, incident.lessons = truth, improvements, lessons
     incident.save(update_fields=["status", "closed_at", "truth", "improvements", "lessons"])
-    _event(
-        incident,
+    _changed(
+        client=client,
+        incident=incident,
         kind=IncidentEventKind.CLOSED,
-        at=now,
-        actor=acting_user.email,
-        note=f"Truth in the critique: {truth}.",
-    )
-    audit_record(
         verb="incident.closed",
         acting_user=acting_user,
-        client_slug=client.slug,
-        incident=incident.pk,
+        at=now,
+        note=f"Truth in the critique: {truth}.",
         truth=truth,
     )
     return incident
