@@ -159,6 +159,7 @@ class IncidentEventKind(models.TextChoices):
     STATUS = "status", _("Status changed")
     LEAD = "lead", _("Lead changed")
     NOTE = "note", _("Note")
+    RESPONSE = "response", _("Reply or own post")
     CLOSED = "closed", _("Closed")
 
 
@@ -176,3 +177,74 @@ class IncidentEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.incident_id} {self.kind} at {self.at:%Y-%m-%d %H:%M}"
+
+
+# --- Responses: replies and own posts -----------------------------------------------------
+
+
+class ResponseKind(models.TextChoices):
+    REPLY = "reply", _("Reply")
+    POST = "post", _("Own post")
+
+
+class ResponseStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    SENT = "sent", _("Sent")
+    RECORDED = "recorded", _("Made elsewhere, recorded")
+    FAILED = "failed", _("Failed")
+
+
+# The responses that count: a reply the brand made, wherever it made it.
+COUNTED = ["sent", "recorded"]
+
+
+class Response(models.Model):
+    """A reply to a mention, or an own post, by the brand on a platform. Reply once: the
+    database holds at most one counted reply per thread, and per author within an incident,
+    unless a lead overrode the rule with a reason; two people answering the same post at the
+    same moment end with one reply and one refusal."""
+
+    incident = models.ForeignKey(
+        Incident, null=True, blank=True, on_delete=models.SET_NULL, related_name="responses"
+    )
+    kind = models.CharField(max_length=5, choices=ResponseKind.choices)
+    platform = models.CharField(max_length=20)
+    mention = models.ForeignKey(
+        "monitoring.Mention",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="responses",
+    )
+    # "<platform>:<thread>" and "<platform>:<author>" of the mention answered ("" for a post).
+    thread_key = models.CharField(max_length=250, blank=True)
+    author_key = models.CharField(max_length=250, blank=True)
+    text = models.TextField()
+    url = models.URLField(max_length=1000, blank=True)
+    status = models.CharField(max_length=8, choices=ResponseStatus.choices)
+    override_reason = models.CharField(max_length=500, blank=True)
+    created_by = models.CharField(max_length=254)
+    created_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["thread_key"],
+                condition=models.Q(kind="reply", status__in=COUNTED, override_reason="")
+                & ~models.Q(thread_key=""),
+                name="reply_once_per_thread",
+            ),
+            models.UniqueConstraint(
+                fields=["incident", "author_key"],
+                condition=models.Q(kind="reply", status__in=COUNTED, override_reason="")
+                & ~models.Q(author_key="")
+                & models.Q(incident__isnull=False),
+                name="reply_once_per_author_in_incident",
+            ),
+        ]
+        indexes = [models.Index(fields=["platform", "sent_at"], name="response_platform_sent")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} on {self.platform} ({self.status})"

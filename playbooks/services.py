@@ -9,16 +9,18 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from agency.exceptions import PermissionDeniedError
 from agency.models import PlaybookTemplate
 from agency.services import audit_record
 from clients import tenancy
-from monitoring.models import Alert, AlertStatus, Level, Platform
+from monitoring.models import Alert, AlertStatus, Level, Mention, Platform
 from playbooks.defaults import LANGUAGES, ORIGINS
-from playbooks.exceptions import IncidentError
+from playbooks.exceptions import IncidentError, ReplyOnceError
 from playbooks.models import (
+    COUNTED,
     Incident,
     IncidentEvent,
     IncidentEventKind,
@@ -26,7 +28,10 @@ from playbooks.models import (
     IncidentStep,
     Playbook,
     PlaybookStep,
+    Response,
+    ResponseKind,
     ResponseSettings,
+    ResponseStatus,
     Truth,
 )
 from playbooks.selectors import playbook_choose, response_settings_get
@@ -440,3 +445,119 @@ def incident_steps_overdue_notify(*, client: Client, now: datetime | None = None
             )
             told += 1
     return told
+
+
+# --- Responses ----------------------------------------------------------------------------
+
+REPLY_ONCE = (
+    "Reply once: the brand answered {where} already at {at}. A second answer is a "
+    "discussion, and you don't want one. A lead may allow it with a reason."
+)
+MAX_RESPONSE = 10_000
+
+
+def _keys(mention: Mention) -> tuple[str, str]:
+    thread = mention.thread_id or mention.external_id
+    author = mention.author.handle if mention.author_id and mention.author else ""
+    return (
+        f"{mention.platform}:{thread}",
+        f"{mention.platform}:{author.lower()}" if author else "",
+    )
+
+
+def _refusal(*, incident: Incident | None, thread_key: str, author_key: str) -> ReplyOnceError:
+    counted = Response.objects.filter(kind=ResponseKind.REPLY, status__in=COUNTED)
+    earlier = (
+        counted.filter(thread_key=thread_key).first()
+        or counted.filter(incident=incident, author_key=author_key).first()
+    )
+    where = "in this thread"
+    at = "?"
+    if earlier is not None:
+        if earlier.thread_key != thread_key:
+            where = "this author in this incident"
+        stamp = earlier.sent_at or earlier.created_at
+        at = f"{stamp:%H:%M} UTC"
+    return ReplyOnceError(REPLY_ONCE.format(where=where, at=at), field="mention")
+
+
+def response_record(
+    *,
+    client: Client,
+    acting_user: User,
+    kind: str,
+    platform: str,
+    text: str,
+    url: str = "",
+    mention: Mention | None = None,
+    incident: Incident | None = None,
+    override_reason: str = "",
+    at: datetime | None = None,
+) -> Response:
+    """A reply or own post the brand made (on the platform itself, or elsewhere), recorded
+    with its URL. A reply is refused when the brand answered the same thread, or the same
+    author within the incident, already (409, the article's reason), unless the incident's
+    lead (or an account manager or admin) overrides with a reason, which is logged. The
+    database decides, not a check before the insert: of two people recording a reply to the
+    same post at the same moment, one is refused."""
+    from agency.selectors import user_can_manage_clients
+
+    tenancy.require_tenant(client)
+    if kind not in ResponseKind.values:
+        raise IncidentError(f"Unknown kind {kind!r}.", field="kind")
+    if platform not in PLATFORM_NAMES:
+        raise IncidentError(f"Unknown platform {platform!r}.", field="platform")
+    text = text.strip()
+    if not text or len(text) > MAX_RESPONSE:
+        raise IncidentError(f"Give the text (at most {MAX_RESPONSE} characters).", field="text")
+    if kind == ResponseKind.REPLY and mention is None:
+        raise IncidentError("A reply answers a mention.", field="mention")
+    override_reason = override_reason.strip()[:500]
+    if override_reason:
+        lead = incident is not None and incident.lead == acting_user.email
+        if not (lead or user_can_manage_clients(user=acting_user)):
+            raise PermissionDeniedError("Only the incident's lead may allow a second reply.")
+    thread_key, author_key = ("", "")
+    if mention is not None and kind == ResponseKind.REPLY:
+        if mention.platform != platform:
+            raise IncidentError("A reply goes on the platform of the mention.", field="platform")
+        thread_key, author_key = _keys(mention)
+    at = at or timezone.now()
+    try:
+        with transaction.atomic():
+            response = Response.objects.create(
+                incident=incident,
+                kind=kind,
+                platform=platform,
+                mention=mention,
+                thread_key=thread_key,
+                author_key=author_key,
+                text=text,
+                url=url[:1000],
+                status=ResponseStatus.RECORDED,
+                override_reason=override_reason,
+                created_by=acting_user.email,
+                created_at=at,
+                sent_at=at,
+            )
+    except IntegrityError as exc:
+        raise _refusal(incident=incident, thread_key=thread_key, author_key=author_key) from exc
+    with transaction.atomic():
+        if incident is not None:
+            what = "Reply" if kind == ResponseKind.REPLY else "Own post"
+            note = f"{what} on {PLATFORM_NAMES[platform]}" + (f": {url}" if url else "")
+            if override_reason:
+                note += f" (a second reply, allowed: {override_reason})"
+            _event(
+                incident, kind=IncidentEventKind.RESPONSE, at=at, actor=acting_user.email, note=note
+            )
+        audit_record(
+            verb="response.recorded",
+            acting_user=acting_user,
+            client_slug=client.slug,
+            response=response.pk,
+            kind=kind,
+            platform=platform,
+            override=override_reason or None,
+        )
+    return response
