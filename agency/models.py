@@ -415,6 +415,7 @@ class NotificationTopic(models.TextChoices):
     SHIFT = "shift", _("Shift reminder")
     SCHEDULE = "schedule", _("Schedule changed")
     TEST = "test", _("Test message")
+    NOTICE = "notice", _("Notice to employees")
 
 
 class NotificationStatus(models.TextChoices):
@@ -441,6 +442,8 @@ class Notification(models.Model):
         on_delete=models.CASCADE,
         related_name="notifications",
     )
+    # A message to someone who is not a user (a brand's employee): their e-mail address.
+    to_address = models.EmailField(blank=True)
     # Empty: the person's account e-mail address (the never-silent fallback).
     method = models.ForeignKey(
         ContactMethod, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -385,6 +385,39 @@ def notify_person(
     return _write(rows)
 
 
+def notify_address(
+    *,
+    address: str,
+    key: str,
+    topic: str,
+    subject: str,
+    body: str,
+    link: str = "",
+    client: Client | None = None,
+    at: datetime | None = None,
+) -> Notification:
+    """An e-mail to someone who is not a user (a brand's employee), through the outbox like
+    every message: keyed, so that the same decision taken twice sends once."""
+    at = at or timezone.now()
+    (row,) = _write(
+        [
+            Notification(
+                key=key[:300],
+                topic=topic,
+                to_address=address,
+                kind=ContactKind.EMAIL,
+                client=client,
+                subject=subject[:300],
+                body=body,
+                link=link,
+                next_attempt_at=at,
+                created_at=at,
+            )
+        ]
+    )
+    return row
+
+
 def notifications_cancel(*, client: Client, alert_id: int) -> int:
     """The alert was acknowledged or closed: what still waits to page for it is not needed."""
     return Notification.objects.filter(
@@ -467,7 +500,9 @@ def notification_deliver(*, notification_id: int) -> str:
         return claimed
     n = claimed
     try:
-        target = contact_target(n.method) if n.method is not None else n.user.email  # type: ignore[union-attr]
+        # A method's target; else the address given (an employee) or the account's e-mail.
+        fallback = n.to_address or (n.user.email if n.user is not None else "")
+        target = contact_target(n.method) if n.method is not None else fallback
         TRANSPORTS[n.kind].send(n, target)
     except (TransportError, ValueError, KeyError) as exc:
         transient = getattr(exc, "transient", False)

@@ -248,3 +248,100 @@ class Response(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} on {self.platform} ({self.status})"
+
+
+# --- The crisis Q&A page ------------------------------------------------------------------
+
+
+class QAPage(models.Model):
+    """An incident's public Q&A page on the brand's host (no login), at /qa/<code>/: the
+    short link every reply and post carries. Each publication is a version, kept."""
+
+    incident = models.OneToOneField(Incident, on_delete=models.CASCADE, related_name="qa_page")
+    code = models.SlugField(max_length=16, unique=True)
+    published = models.ForeignKey(
+        "QAVersion", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"Q&A {self.code}"
+
+
+class QAVersion(models.Model):
+    page = models.ForeignKey(QAPage, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    language = models.CharField(max_length=8)
+    title = models.CharField(max_length=300)
+    # Questions and answers: [{"q": ..., "a": ...}], in order.
+    entries = models.JSONField(default=list)
+    intro = models.TextField(blank=True)
+    created_by = models.CharField(max_length=254)
+    created_at = models.DateTimeField()
+    published_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["page", "number"], name="qaversion_number")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.page} v{self.number}"
+
+
+# --- Employees and their notices ------------------------------------------------------------
+
+
+class Employee(models.Model):
+    """One of the brand's employees, to inform at once in a crisis (imported from a CSV)."""
+
+    email = models.EmailField()
+    name = models.CharField(max_length=200, blank=True)
+    department = models.CharField(max_length=200, blank=True)
+    language = models.CharField(max_length=8, blank=True)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "email"]
+        constraints = [models.UniqueConstraint(fields=["email"], name="employee_email")]
+
+    def __str__(self) -> str:
+        return self.email
+
+
+class EmployeeNotice(models.Model):
+    """A notice to the employees during an incident, with the guideline for their personal
+    accounts; each employee's copy has a signed read link."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="notices")
+    subject = models.CharField(max_length=300)
+    body = models.TextField()
+    created_by = models.CharField(max_length=254)
+    sent_at = models.DateTimeField()
+    # Who has not read it after this many minutes is reminded (once).
+    remind_after_minutes = models.PositiveSmallIntegerField(default=30)
+
+    class Meta:
+        ordering = ["-sent_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.subject
+
+
+class NoticeReceipt(models.Model):
+    notice = models.ForeignKey(EmployeeNotice, on_delete=models.CASCADE, related_name="receipts")
+    employee = models.ForeignKey(Employee, on_delete=models.CASCADE, related_name="receipts")
+    # The outbox message that carried it (agency.models.Notification key), and the reminder's.
+    sent_key = models.CharField(max_length=300, blank=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+    reminded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["notice", "employee"], name="receipt_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.notice_id} -> {self.employee_id}"

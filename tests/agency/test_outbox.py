@@ -119,3 +119,17 @@ def test_mail_goes_through_a_providers_api_with_anymail(world, settings):
     (sent,) = mail.outbox
     assert sent.to == [world.staff_a.email] and sent.anymail_test_params is not None
     assert sent.extra_headers["X-Stormdesk-Key"].startswith("k2:")
+
+
+def test_a_message_to_someone_who_is_not_a_user_goes_to_their_address(world):
+    from agency.notifications import notify_address
+
+    row = notify_address(
+        address="employee@brand.test", key="notice:1:1", topic="notice", subject="S", body="B"
+    )
+    assert notify_address(
+        address="employee@brand.test", key="notice:1:1", topic="notice", subject="S", body="B"
+    ).pk == row.pk
+    assert notification_deliver(notification_id=row.pk) == NotificationStatus.DELIVERED
+    (sent,) = mail.outbox
+    assert sent.to == ["employee@brand.test"]
