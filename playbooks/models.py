@@ -282,9 +282,7 @@ class QAVersion(models.Model):
 
     class Meta:
         ordering = ["-number"]
-        constraints = [
-            models.UniqueConstraint(fields=["page", "number"], name="qaversion_number")
-        ]
+        constraints = [models.UniqueConstraint(fields=["page", "number"], name="qaversion_number")]
 
     def __str__(self) -> str:
         return f"{self.page} v{self.number}"
@@ -339,9 +337,7 @@ class NoticeReceipt(models.Model):
     reminded_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["notice", "employee"], name="receipt_once")
-        ]
+        constraints = [models.UniqueConstraint(fields=["notice", "employee"], name="receipt_once")]
 
     def __str__(self) -> str:
         return f"{self.notice_id} -> {self.employee_id}"

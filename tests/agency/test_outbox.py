@@ -127,9 +127,12 @@ def test_a_message_to_someone_who_is_not_a_user_goes_to_their_address(world):
     row = notify_address(
         address="employee@brand.test", key="notice:1:1", topic="notice", subject="S", body="B"
     )
-    assert notify_address(
-        address="employee@brand.test", key="notice:1:1", topic="notice", subject="S", body="B"
-    ).pk == row.pk
+    assert (
+        notify_address(
+            address="employee@brand.test", key="notice:1:1", topic="notice", subject="S", body="B"
+        ).pk
+        == row.pk
+    )
     assert notification_deliver(notification_id=row.pk) == NotificationStatus.DELIVERED
     (sent,) = mail.outbox
     assert sent.to == ["employee@brand.test"]
