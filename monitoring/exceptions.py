@@ -46,3 +46,7 @@ class ConnectionTestError(StormdeskError):
 class WatchInputError(StormdeskError):
     code = "invalid"
     status = 400
+
+
+class AuthorError(StormdeskError):
+    code = "invalid_author"

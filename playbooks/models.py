@@ -341,3 +341,36 @@ class NoticeReceipt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.notice_id} -> {self.employee_id}"
+
+
+# --- Ambassadors ----------------------------------------------------------------------------
+
+
+class Ambassador(models.Model):
+    """A loyal fan of the brand, who often corrects an unfair statement before the brand does:
+    a person with their accounts on the platforms, and a way to reach them out of band."""
+
+    name = models.CharField(max_length=200)
+    email = models.EmailField(blank=True)
+    note = models.CharField(max_length=500, blank=True)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AmbassadorAccount(models.Model):
+    ambassador = models.ForeignKey(Ambassador, on_delete=models.CASCADE, related_name="accounts")
+    author = models.ForeignKey(
+        "monitoring.Author", on_delete=models.CASCADE, related_name="ambassador_accounts"
+    )
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["author"], name="one_ambassador_per_author")]
+
+    def __str__(self) -> str:
+        return f"{self.ambassador}: {self.author_id}"
