@@ -189,13 +189,16 @@ class ResponseKind(models.TextChoices):
 
 class ResponseStatus(models.TextChoices):
     DRAFT = "draft", _("Draft")
+    # Claimed and being handed to the platform: counts as the thread's reply, so that two
+    # people sending at once cannot both reach the platform; a failure frees it.
+    SENDING = "sending", _("Sending")
     SENT = "sent", _("Sent")
     RECORDED = "recorded", _("Made elsewhere, recorded")
     FAILED = "failed", _("Failed")
 
 
-# The responses that count: a reply the brand made, wherever it made it.
-COUNTED = ["sent", "recorded"]
+# The responses that count: a reply the brand made (or is making), wherever it made it.
+COUNTED = ["sending", "sent", "recorded"]
 
 
 class Response(models.Model):
