@@ -19,7 +19,11 @@ from django.utils.translation import gettext as _
 from agency.selectors import Access, client_access
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
-EXEMPT_PREFIXES = ("/api/", "/static/")
+# Public pages of a brand host, for anyone: the crisis Q&A page (playbooks.views_qa.qa_public),
+# which speaks its version's language and must not vary by person (a CDN keeps it).
+PUBLIC_PREFIXES = ("/qa/",)
+# An employee's notice opens from its signed link, with no account (playbooks.notices).
+EXEMPT_PREFIXES = ("/api/", "/static/", "/notice/", *PUBLIC_PREFIXES)
 
 
 def portal_url(path: str = "/") -> str:
@@ -80,6 +84,8 @@ class LanguageMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path.startswith(PUBLIC_PREFIXES):
+            return self.get_response(request)
         # The API is a contract for programs: its messages and labels stay in English.
         api = request.path.startswith("/api/")
         language = settings.LANGUAGE_CODE if api else language_for(request)

@@ -269,6 +269,11 @@ CELERY_BEAT_SCHEDULE["incident-steps-overdue"] = {
     "task": "playbooks.tasks.incident_steps_overdue_all",
     "schedule": 60.0,
 }
+# Employees who have not read a notice in its minutes are reminded once (playbooks.notices).
+CELERY_BEAT_SCHEDULE["notice-reminders"] = {
+    "task": "playbooks.tasks.notice_reminders_all",
+    "schedule": 60.0,
+}
 # A missed check reminds the person on duty, then the backup (monitoring.services.watch).
 CELERY_BEAT_SCHEDULE["watch-reminders"] = {
     "task": "monitoring.tasks.watch_reminders_all",

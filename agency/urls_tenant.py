@@ -9,12 +9,17 @@ from agency.api_errors import json_not_found, json_server_error
 
 api_v1 = [
     path("", include("monitoring.urls")),
+    path("", include("playbooks.urls")),
 ]
 
 SWAGGER_PAGE = "agency/swagger_ui.html"
 
 urlpatterns = [
     path("", include("monitoring.urls_pages")),
+    path("", include("playbooks.urls_pages")),
+    path("", include("playbooks.urls_notices")),
+    path("", include("playbooks.urls_qa")),
+    path("", include("playbooks.urls_playbooks")),
     path("api/v1/", include((api_v1, "api"), namespace="v1")),
     path("api/schema/", SpectacularAPIView.as_view(urlconf="agency.urls_tenant"), name="schema"),
     # Its init script is served as a file (`?script`), for the Content-Security-Policy.

@@ -561,3 +561,82 @@ def response_record(
             override=override_reason or None,
         )
     return response
+
+
+# --- Editing the brand's playbooks ------------------------------------------------------------
+
+MAX_PLAYBOOK_STEPS = 30
+
+
+@transaction.atomic
+def playbook_update(
+    *,
+    client: Client,
+    playbook: Playbook,
+    acting_user: User,
+    name: str,
+    origin: str,
+    level: str,
+    timing: str,
+    platform: str,
+    steps: list[dict[str, object]],
+    is_active: bool = True,
+) -> Playbook:
+    """Change a playbook of the brand: its name, the situation it fits and its steps (each a
+    dict of title, instructions, who, due_minutes and optionally kind), replaced in order.
+    Incidents already open keep the checklist they got. Agency people only."""
+    from agency.selectors import Access, client_access
+
+    tenancy.require_tenant(client)
+    if client_access(user=acting_user, client=client) is not Access.FULL:
+        raise PermissionDeniedError("Only the agency's people on this brand change playbooks.")
+    name = name.strip()
+    if not name or len(name) > 200:
+        raise IncidentError("Name the playbook.", field="name")
+    if origin not in ("", *ORIGINS):
+        raise IncidentError(f"Unknown origin {origin!r}.", field="origin")
+    if level not in ("", Level.WATCH, Level.ISSUE, Level.CRISIS):
+        raise IncidentError(f"Unknown level {level!r}.", field="level")
+    if timing not in ("", "office", "night", "weekend", "holiday"):
+        raise IncidentError(f"Unknown timing {timing!r}.", field="timing")
+    if platform and platform not in PLATFORM_NAMES:
+        raise IncidentError(f"Unknown platform {platform!r}.", field="platform")
+    if not 1 <= len(steps) <= MAX_PLAYBOOK_STEPS:
+        raise IncidentError(f"Give between 1 and {MAX_PLAYBOOK_STEPS} steps.", field="steps")
+    rows = []
+    for n, step in enumerate(steps):
+        title = str(step.get("title", "")).strip()
+        who = str(step.get("who", ""))
+        due = step.get("due_minutes")
+        if not title or len(title) > 200:
+            raise IncidentError(f"Step {n + 1}: give its title.", field="steps")
+        if who not in {"on_duty", "lead", "account_manager", "client"}:
+            raise IncidentError(f"Step {n + 1}: who does it?", field="steps")
+        if not isinstance(due, int) or isinstance(due, bool) or not 0 <= due <= 60 * 24 * 30:
+            raise IncidentError(f"Step {n + 1}: due within 0 to 43200 minutes.", field="steps")
+        instructions = str(step.get("instructions", "")).strip()[:5000]
+        rows.append(
+            PlaybookStep(
+                playbook=playbook,
+                position=n,
+                kind=str(step.get("kind", ""))[:30],
+                title=title,
+                instructions=instructions,
+                who=who,
+                due_minutes=due,
+            )
+        )
+    playbook = Playbook.objects.select_for_update().get(pk=playbook.pk)
+    playbook.name, playbook.origin, playbook.level = name, origin, level
+    playbook.timing, playbook.platform, playbook.is_active = timing, platform, is_active
+    playbook.save()
+    playbook.steps.all().delete()
+    PlaybookStep.objects.bulk_create(rows)
+    audit_record(
+        verb="playbook.updated",
+        acting_user=acting_user,
+        client_slug=client.slug,
+        playbook=playbook.pk,
+        steps=len(rows),
+    )
+    return playbook

@@ -25,3 +25,21 @@ def incident_steps_overdue_all() -> int:
     for schema_name in schemas:
         incident_steps_overdue.delay(schema_name=schema_name)
     return len(schemas)
+
+
+@shared_task(base=tenancy.TenantTask, acks_late=True)
+def notice_reminders(*, schema_name: str) -> int:
+    """Remind the employees who have not read a notice in time. Safe to run twice (each
+    receipt is reminded once)."""
+    from playbooks.notices import notice_reminders_send
+
+    return notice_reminders_send(client=current_client())
+
+
+@shared_task
+def notice_reminders_all() -> int:
+    """Periodic, in public: one reminder run per brand."""
+    schemas = list(Client.objects.brands().values_list("schema_name", flat=True))
+    for schema_name in schemas:
+        notice_reminders.delay(schema_name=schema_name)
+    return len(schemas)

@@ -9,6 +9,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from clients import tenancy
 from monitoring.models import DeadLetter, ImportJob
 from monitoring.services.ingestion import mentions_ingest
+from playbooks.services import incident_open
 from tests.conftest import api_client
 from tests.monitoring.factories import make_alert, make_source
 
@@ -49,11 +50,29 @@ POST_ONLY = {
     "/members/revoke/",
     "/dead-letters/<int:pk>/replay/",
     "/dead-letters/<int:pk>/discard/",
+    "/api/v1/incidents/<int:pk>/origin/",
+    "/api/v1/incidents/<int:pk>/steps/<int:step>/done/",
+    "/api/v1/incidents/<int:pk>/status/",
+    "/api/v1/incidents/<int:pk>/close/",
+    "/incidents/<int:pk>/origin/",
+    "/incidents/<int:pk>/steps/<int:step>/done/",
+    "/incidents/<int:pk>/status/",
+    "/incidents/<int:pk>/close/",
+    "/incidents/for-alert/<int:pk>/open/",
+    "/employees/<int:pk>/active/",
+    "/incidents/<int:pk>/qa/draft/",
+    "/incidents/<int:pk>/qa/versions/<int:number>/publish/",
 }
 # The agency's own on a brand (its people and their order): a client viewer gets 403.
 AGENCY_ONLY = {"/escalation/", "/api/v1/escalation/"}
 # Machine routes: authenticated by a signature, not by membership.
 SIGNED = {"/api/v1/hooks/<uuid:public_id>/", "/api/v1/hooks/<uuid:public_id>/meta/"}
+# Pages for anyone holding their own signed link (an employee's notice): no login, and nothing
+# without a valid token (tests/playbooks/test_notices.py reads them with one).
+PUBLIC = {"/notice/<str:token>/"}
+# The crisis Q&A page: the same public page for anyone (another brand's code is a 404 there:
+# tests/playbooks/test_qa.py).
+QA_PUBLIC = {"/qa/<slug:code>/"}
 
 
 @pytest.fixture
@@ -67,7 +86,38 @@ def alpha_objects(world):
             source=source, filename="f.csv", path="/x", file_format="csv"
         )
     alert = make_alert(world.alpha)
+    with tenancy.tenant_context(world.alpha):
+        from playbooks.models import Employee
+
+        employee = Employee.objects.create(email="anna@alpha.test")
+        incident = incident_open(client=world.alpha, alert=alert, acting_user=world.staff_a)
+        step = incident.steps.first()
+        from playbooks.models import Playbook
+
+        playbook = Playbook.objects.order_by("id").first()
+        from playbooks import qa
+
+        page = qa.qa_page_for(client=world.alpha, incident=incident)
+        version = qa.qa_draft_save(
+            client=world.alpha,
+            page=page,
+            acting_user=world.staff_a,
+            title="t",
+            intro="",
+            entries=[{"q": "q", "a": "a"}],
+            language="nl",
+        )
+        qa.qa_publish(client=world.alpha, version=version, acting_user=world.staff_a)
     return {
+        "<int:number>": "1",
+        "<slug:code>": page.code,
+        "/employees/<int:pk>": f"/employees/{employee.pk}",
+        "<str:token>": "not-a-signed-token",
+        "/playbooks/<int:pk>": f"/playbooks/{playbook.pk if playbook else 0}",
+        "/api/v1/incidents/<int:pk>": f"/api/v1/incidents/{incident.pk}",
+        "/incidents/<int:pk>": f"/incidents/{incident.pk}",
+        "/incidents/for-alert/<int:pk>": f"/incidents/for-alert/{alert.pk}",
+        "<int:step>": str(step.pk if step else 0),
         "/api/v1/alerts/<int:pk>": f"/api/v1/alerts/{alert.pk}",
         "/alerts/<int:pk>": f"/alerts/{alert.pk}",
         "/api/v1/waves/<int:pk>": f"/api/v1/waves/{alert.wave_id}",
@@ -94,7 +144,7 @@ def test_the_matrix_covers_the_brand_routes():
     assert set(BRAND_PATHS) >= SIGNED | POST_ONLY | AGENCY_ONLY
 
 
-@pytest.mark.parametrize("path", sorted(set(BRAND_PATHS) - SIGNED))
+@pytest.mark.parametrize("path", sorted(set(BRAND_PATHS) - SIGNED - PUBLIC - QA_PUBLIC))
 @pytest.mark.parametrize("who", ["staff_a", "viewer_a", "admin", "manager"])
 def test_members_open_every_brand_route(world, who, path, alpha_objects):
     response = api_client(world, getattr(world, who), world.alpha).get(
@@ -125,6 +175,13 @@ def test_non_members_get_403_on_every_brand_route(world, who, path, token, alpha
         assert response.status_code in (403, 405)  # no signature, no data
         assert b"junk" not in response.content
         return
+    if path in PUBLIC:
+        assert response.status_code == 400  # no valid token, no data
+        assert b"Alpha" not in response.content
+        return
+    if path in QA_PUBLIC:
+        assert response.status_code == 200  # public by design, the published version only
+        return
     if token and not path.startswith("/api/"):
         # Pages take sessions only: a token is no login there.
         assert response.status_code == 302
@@ -133,7 +190,7 @@ def test_non_members_get_403_on_every_brand_route(world, who, path, token, alpha
     assert b"Alpha" not in response.content or b"no access to Alpha" in response.content
 
 
-@pytest.mark.parametrize("path", sorted(set(BRAND_PATHS) - SIGNED))
+@pytest.mark.parametrize("path", sorted(set(BRAND_PATHS) - SIGNED - PUBLIC - QA_PUBLIC))
 def test_anonymous_is_sent_to_log_in(world, path, alpha_objects):
     response = api_client(world, None, world.alpha).get(concrete(path, alpha_objects))
     if path.startswith("/api/"):

@@ -141,6 +141,7 @@ def test_options_on_a_generic_view_without_serializer_describes_it():
 def _concrete(path: str, ids: dict[str, Any]) -> str:
     kind = path.split("/")[3]
     path = path.replace("{id}", str(ids.get(kind, 1))).replace("{export_id}", "1")
+    path = path.replace("{step}", str(ids.get("steps", 1)))
     return path.replace("{slug}", "alpha").replace("{public_id}", str(ids.get(kind, 1)))
 
 

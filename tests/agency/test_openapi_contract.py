@@ -58,6 +58,7 @@ from clients.middleware import TenantMiddleware
 from clients.models import Client
 from clients.services import client_export_request, client_onboard
 from monitoring.models import Author, DeadLetter, ImportJob, Mention, Source, WatchCheck, Wave
+from playbooks.services import incident_open
 from tests.conftest import World
 from tests.monitoring.factories import make_alert, make_source, mention
 from tests.monitoring.test_detection import ANGRY, ingest, item, quiet_history
@@ -181,7 +182,9 @@ def _seed_brand(client: Client, *, marker: str) -> dict[str, list[Any]]:
         WatchCheck.objects.create(
             checked_at=now, by=f"{marker}@example.test", outcome="alert", alert=alert, note=marker
         )
+        incident = incident_open(client=client, alert=alert, acting_user=None)
     return {
+        "incidents": [incident.pk],
         "sources": [source.pk],
         "hooks": [str(source.public_id)],
         "dead-letters": [letter.pk, discarded.pk],

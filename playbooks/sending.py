@@ -1,0 +1,472 @@
+"""Sending replies and own posts through the platforms' APIs (playbooks.senders), from a draft.
+
+A person drafts (`response_draft`); where the brand asks for it, a crisis reply is approved by
+the account manager or the client (`response_approve`); then `response_send`:
+
+1. claims the thread's slot: the row moves to "sending" in a transaction of its own, committed
+   before any request leaves. The partial unique indexes on Response count "sending" as the
+   thread's reply, so of two people sending to the same post at the same moment the second
+   claim is refused by the database (ReplyOnceError, the article's reason), and only one
+   request reaches the platform;
+2. calls the platform outside any transaction, with the credentials of one of the brand's own
+   sources on that platform (its schema holds no other brand's);
+3. marks the row "sent" with the permalink in `url`, or "failed" (the slot is free again, the
+   platform's words on the incident's timeline). A request that may have reached the platform
+   unanswered (a read timeout) leaves the row "sending": the reply may be out, and the slot
+   stays held; after STALE a person may send it again.
+
+Nothing goes out twice on a retry: a response already "sent" (or recorded) is returned without
+a request, a second send of a row being sent is refused, and Mastodon's Idempotency-Key and
+Bluesky's record key make a repeated request harmless where the platform has such an aid.
+
+Stored without new fields (the model has none for them; see the report of issue 14):
+- the brand's wish for approval of crisis replies is an audit event
+  (`response.approval_policy`, the newest one counts; `response_approval_require`);
+- an approval is a timeline row and an audit event (`response.approved`) with a digest of the
+  text approved: a draft changed since is not approved;
+- the platform's id of the sent item is in the timeline note and the audit event; `sent_at`
+  holds the moment of the claim while the row is "sending" (what STALE is measured from).
+
+Every function runs in the brand's schema (asserted). `response_send` must not run inside a
+transaction of the caller's: its claim has to be committed before the platform is called.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from django.conf import settings as django_settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from agency.exceptions import PermissionDeniedError, StormdeskError
+from agency.models import AuditEvent, Membership, Role
+from agency.services import audit_record
+from clients import tenancy
+from monitoring.connectors.base import Http
+from monitoring.models import Level, Mention, Source, SourceKind
+from monitoring.services.sources import source_credentials
+from playbooks.exceptions import IncidentError
+from playbooks.models import (
+    Incident,
+    IncidentEvent,
+    IncidentEventKind,
+    Response,
+    ResponseKind,
+    ResponseStatus,
+)
+from playbooks.senders import Sender, SendError, SendKey, SentItem, Target, sender_for
+from playbooks.services import MAX_RESPONSE, PLATFORM_NAMES, _keys, _refusal
+
+if TYPE_CHECKING:
+    from typing import Any
+
+    from agency.models import User
+    from clients.models import Client
+
+STALE = timedelta(minutes=10)
+POLICY_VERB = "response.approval_policy"
+APPROVED_VERB = "response.approved"
+DONE = (ResponseStatus.SENT, ResponseStatus.RECORDED)
+
+
+class ResponseSendError(StormdeskError):
+    """The platform did not take the reply or post (its words in `message`). `transient`:
+    trying again later may work, after `retry_after` seconds when the platform said;
+    `unknown`: it may be on the platform (the slot stays held)."""
+
+    code = "send_failed"
+    status = 502
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        transient: bool = False,
+        retry_after: float | None = None,
+        unknown: bool = False,
+        status: int | None = None,
+    ) -> None:
+        super().__init__(message, field=None)
+        self.transient = transient
+        self.retry_after = retry_after
+        self.unknown = unknown
+        if status is not None:
+            self.status = status
+        elif retry_after is not None:
+            self.status = 429
+
+
+def _what(response: Response) -> str:
+    what = "Reply" if response.kind == ResponseKind.REPLY else "Own post"
+    return f"{what} #{response.pk} on {PLATFORM_NAMES.get(response.platform, response.platform)}"
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _event(response: Response, *, actor: str, note: str) -> None:
+    if response.incident_id is not None:
+        IncidentEvent.objects.create(
+            incident_id=response.incident_id,
+            at=timezone.now(),
+            kind=IncidentEventKind.RESPONSE,
+            actor=actor,
+            note=note,
+        )
+
+
+def _require_agency(client: Client, user: User, what: str) -> None:
+    from agency.selectors import Access, client_access
+
+    if client_access(user=user, client=client) is not Access.FULL:
+        raise PermissionDeniedError(f"Only the agency's people on this brand {what}.")
+
+
+# --- Drafts -------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def response_draft(
+    *,
+    client: Client,
+    incident: Incident | None,
+    kind: str,
+    platform: str,
+    text: str,
+    acting_user: User,
+    mention: Mention | None = None,
+) -> Response:
+    """A draft reply to `mention`, or a draft own post, on `platform`: nothing goes out yet and
+    nothing counts as the thread's reply (see `response_send`). Agency people only."""
+    tenancy.require_tenant(client)
+    _require_agency(client, acting_user, "draft replies")
+    if kind not in ResponseKind.values:
+        raise IncidentError(f"Unknown kind {kind!r}.", field="kind")
+    if platform not in PLATFORM_NAMES:
+        raise IncidentError(f"Unknown platform {platform!r}.", field="platform")
+    text = text.strip()
+    if not text or len(text) > MAX_RESPONSE:
+        raise IncidentError(f"Give the text (at most {MAX_RESPONSE} characters).", field="text")
+    thread_key, author_key = "", ""
+    if kind == ResponseKind.REPLY:
+        if mention is None:
+            raise IncidentError("A reply answers a mention.", field="mention")
+        if mention.platform != platform:
+            raise IncidentError("A reply goes on the platform of the mention.", field="platform")
+        thread_key, author_key = _keys(mention)
+    response = Response.objects.create(
+        incident=incident,
+        kind=kind,
+        platform=platform,
+        mention=mention if kind == ResponseKind.REPLY else None,
+        thread_key=thread_key,
+        author_key=author_key,
+        text=text,
+        status=ResponseStatus.DRAFT,
+        created_by=acting_user.email,
+        created_at=timezone.now(),
+    )
+    audit_record(
+        verb="response.drafted",
+        acting_user=acting_user,
+        client_slug=client.slug,
+        response=response.pk,
+        kind=kind,
+        platform=platform,
+        incident=incident.pk if incident else None,
+    )
+    return response
+
+
+# --- Approval -----------------------------------------------------------------------------
+
+
+def response_approval_require(*, client: Client, required: bool, acting_user: User) -> None:
+    """Whether the brand's crisis replies and posts need approval before they go out (by the
+    account manager or the client). Account managers and admins set it."""
+    from agency.selectors import user_can_manage_clients
+
+    tenancy.require_tenant(client)
+    if not user_can_manage_clients(user=acting_user):
+        raise PermissionDeniedError("Only an account manager sets who approves crisis replies.")
+    audit_record(
+        verb=POLICY_VERB, acting_user=acting_user, client_slug=client.slug, required=required
+    )
+
+
+def approval_policy(*, client: Client) -> bool:
+    """Whether the brand asks for approval of crisis replies (the newest policy event)."""
+    newest = (
+        AuditEvent.objects.filter(verb=POLICY_VERB, client_slug=client.slug)
+        .order_by("-id")
+        .values_list("detail", flat=True)
+        .first()
+    )
+    return bool(newest and newest.get("required"))
+
+
+def _crisis(response: Response) -> bool:
+    incident = response.incident
+    if incident is None:
+        return False
+    return Level.CRISIS in (incident.alert.level, incident.wave.peak_level)
+
+
+def approval_needed(*, client: Client, response: Response) -> bool:
+    """Whether `response` must be approved before it goes out: a reply or post of a crisis
+    incident, at a brand that asks for approval."""
+    return _crisis(response) and approval_policy(client=client)
+
+
+def approved(*, client: Client, response: Response) -> bool:
+    """Whether `response`'s text, as it is now, was approved."""
+    return AuditEvent.objects.filter(
+        verb=APPROVED_VERB,
+        client_slug=client.slug,
+        detail__response=response.pk,
+        detail__text=_digest(response.text),
+    ).exists()
+
+
+def may_approve(*, client: Client, user: User) -> bool:
+    """The brand's account manager (any account manager while it has none), an agency admin,
+    or one of the brand's client viewers."""
+    roles = set(
+        Membership.objects.filter(user=user, client__isnull=True).values_list("role", flat=True)
+    )
+    if Role.AGENCY_ADMIN in roles:
+        return True
+    if Role.ACCOUNT_MANAGER in roles and client.account_manager_id in (None, user.pk):
+        return True
+    return Membership.objects.filter(user=user, client=client, role=Role.CLIENT_VIEWER).exists()
+
+
+@transaction.atomic
+def response_approve(*, client: Client, response: Response, acting_user: User) -> Response:
+    """Approve a draft's text for sending. The approval holds for this text only."""
+    tenancy.require_tenant(client)
+    if not may_approve(client=client, user=acting_user):
+        raise PermissionDeniedError(
+            "Only the brand's account manager or the client approves a crisis reply."
+        )
+    response = Response.objects.select_for_update().get(pk=response.pk)
+    if response.status not in (ResponseStatus.DRAFT, ResponseStatus.FAILED):
+        raise IncidentError(f"{_what(response)} is {response.get_status_display().lower()}.")
+    _event(response, actor=acting_user.email, note=f"{_what(response)} approved for sending")
+    audit_record(
+        verb=APPROVED_VERB,
+        acting_user=acting_user,
+        client_slug=client.slug,
+        response=response.pk,
+        text=_digest(response.text),
+    )
+    return response
+
+
+# --- Sending ------------------------------------------------------------------------------
+
+
+def _source_for(sender: Sender, response: Response) -> tuple[Source, dict[str, Any]]:
+    """The brand's source whose credentials may send this: its owned account on the platform
+    first, then the source of the mention answered, then the others."""
+    mention_source = response.mention.source_id if response.mention_id and response.mention else 0
+    sources = sorted(
+        Source.objects.filter(platform=response.platform, is_active=True),
+        key=lambda s: (s.kind != SourceKind.OWNED, s.pk != mention_source, s.pk),
+    )
+    lacking: list[str] = []
+    for source in sources:
+        try:
+            credentials = source_credentials(source=source)
+        except ValueError:  # encrypted with a key no longer configured
+            continue
+        missing = sender.missing(source.settings, credentials, response.kind)
+        if not missing:
+            return source, credentials
+        lacking = lacking or missing
+    need = ", ".join(lacking) or ", ".join(
+        f"credential '{k}' ({what})" for k, what in sender.credentials_needed
+    )
+    raise IncidentError(
+        f"No {sender.name} source of the brand can send this: it needs {need}. Set it on the "
+        f"brand's {sender.name} account source.",
+        field="platform",
+    )
+
+
+def _claim(response: Response, override_reason: str) -> tuple[Response, bool]:
+    """The row moved to "sending" (committed), and True; or the row as it is, and False, when
+    it went out already. The database refuses a second claim on the thread."""
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            row = Response.objects.select_for_update().get(pk=response.pk)
+            if row.status in DONE:
+                return row, False
+            if row.status == ResponseStatus.SENDING and row.sent_at and row.sent_at > now - STALE:
+                raise ResponseSendError(
+                    f"{_what(row)} is being sent (since {row.sent_at:%H:%M} UTC). If the "
+                    f"platform does not confirm it, it may be sent again {STALE.seconds // 60} "
+                    "minutes after that, once you checked it is not on the platform.",
+                    status=409,
+                )
+            row.status = ResponseStatus.SENDING
+            row.sent_at = now
+            row.override_reason = override_reason or row.override_reason
+            row.save(update_fields=["status", "sent_at", "override_reason"])
+    except IntegrityError as exc:
+        raise _refusal(
+            incident=response.incident,
+            thread_key=response.thread_key,
+            author_key=response.author_key,
+        ) from exc
+    return row, True
+
+
+def _target(mention: Mention) -> Target:
+    author = mention.author.handle if mention.author_id and mention.author else ""
+    return Target(
+        external_id=mention.external_id,
+        thread_id=mention.thread_id,
+        parent_id=mention.parent_id,
+        url=mention.url,
+        author=author,
+        raw=mention.raw if isinstance(mention.raw, dict) else {},
+    )
+
+
+def response_send(
+    *,
+    client: Client,
+    response: Response,
+    acting_user: User,
+    override_reason: str = "",
+    http: Http | None = None,
+) -> Response:
+    """Send a draft reply or own post through the platform's API; see the module docstring.
+    Returns the response, sent. Raises ReplyOnceError when the thread (or the author, within
+    the incident) has the brand's reply already or one is being sent, unless the incident's
+    lead (or an account manager) gives `override_reason`; PermissionDeniedError for a crisis
+    reply that needs approval; ResponseSendError with the platform's words when it refused."""
+    from agency.selectors import user_can_manage_clients
+
+    tenancy.require_tenant(client)
+    _require_agency(client, acting_user, "send replies")
+    response = Response.objects.select_related("incident", "mention__author").get(pk=response.pk)
+    if response.status in DONE:
+        return response  # out already: nothing is sent twice
+    bases: dict[str, str] = getattr(django_settings, "CONNECTOR_BASE_URLS", {})
+    sender = sender_for(response.platform, bases)
+    if sender is None:
+        raise IncidentError(
+            f"{PLATFORM_NAMES[response.platform]} takes no replies from the desk: answer there "
+            "and record the reply with its URL.",
+            field="platform",
+        )
+    if response.kind == ResponseKind.POST and sender.no_posts:
+        raise IncidentError(f"{sender.name}: {sender.no_posts}", field="platform")
+    if response.kind == ResponseKind.REPLY and response.mention is None:
+        raise IncidentError("The mention this reply answers is no longer stored.", field="mention")
+    override_reason = override_reason.strip()[:500]
+    if override_reason:
+        lead = response.incident is not None and response.incident.lead == acting_user.email
+        if not (lead or user_can_manage_clients(user=acting_user)):
+            raise PermissionDeniedError("Only the incident's lead may allow a second reply.")
+    if approval_needed(client=client, response=response) and not approved(
+        client=client, response=response
+    ):
+        raise PermissionDeniedError(
+            "This crisis reply needs the approval of the brand's account manager or the client "
+            "before it goes out."
+        )
+    source, credentials = _source_for(sender, response)
+    row, claimed = _claim(response, override_reason)
+    if not claimed:
+        return row
+    key = SendKey(
+        key=f"stormdesk-{client.schema_name}-response-{row.pk}",
+        micros=int(row.created_at.timestamp() * 1_000_000),
+        clock=row.pk % 1024,
+    )
+    own_http = http is None
+    http = http or Http(sender.name)
+    try:
+        if row.kind == ResponseKind.REPLY:
+            assert response.mention is not None
+            item = sender.send_reply(
+                _target(response.mention),
+                row.text,
+                credentials=credentials,
+                settings=source.settings,
+                key=key,
+                http=http,
+            )
+        else:
+            item = sender.send_post(
+                row.text, credentials=credentials, settings=source.settings, key=key, http=http
+            )
+    except SendError as exc:
+        _not_sent(client, row, acting_user, source, exc)
+        raise ResponseSendError(
+            exc.message, transient=exc.transient, retry_after=exc.retry_after, unknown=exc.unknown
+        ) from exc
+    finally:
+        if own_http:
+            http.close()
+    return _sent(client, row, acting_user, source, item)
+
+
+@transaction.atomic
+def _sent(
+    client: Client, row: Response, acting_user: User, source: Source, item: SentItem
+) -> Response:
+    at = timezone.now()
+    Response.objects.filter(pk=row.pk).update(
+        status=ResponseStatus.SENT, url=item.url[:1000], sent_at=at
+    )
+    row.status, row.url, row.sent_at = ResponseStatus.SENT, item.url[:1000], at
+    note = f"{_what(row)} sent" + (f": {item.url}" if item.url else "")
+    note += f" (id {item.external_id})" if item.external_id else ""
+    if row.override_reason:
+        note += f" (a second reply, allowed: {row.override_reason})"
+    _event(row, actor=acting_user.email, note=note)
+    audit_record(
+        verb="response.sent",
+        acting_user=acting_user,
+        client_slug=client.slug,
+        response=row.pk,
+        kind=row.kind,
+        platform=row.platform,
+        source=source.pk,
+        external_id=item.external_id,
+        override=row.override_reason or None,
+    )
+    return row
+
+
+@transaction.atomic
+def _not_sent(
+    client: Client, row: Response, acting_user: User, source: Source, error: SendError
+) -> None:
+    """A refusal frees the thread's slot (status failed); an unconfirmed request keeps it."""
+    if error.unknown:
+        note = f"{_what(row)} not confirmed by the platform: {error.message}"
+    else:
+        Response.objects.filter(pk=row.pk).update(status=ResponseStatus.FAILED, sent_at=None)
+        row.status, row.sent_at = ResponseStatus.FAILED, None
+        note = f"{_what(row)} failed: {error.message}"
+    _event(row, actor=acting_user.email, note=note)
+    audit_record(
+        verb="response.unconfirmed" if error.unknown else "response.failed",
+        acting_user=acting_user,
+        client_slug=client.slug,
+        response=row.pk,
+        platform=row.platform,
+        source=source.pk,
+        error=error.message,
+        transient=error.transient,
+    )
