@@ -58,7 +58,7 @@ from playbooks.models import (
     ResponseStatus,
 )
 from playbooks.senders import Sender, SendError, SendKey, SentItem, Target, sender_for
-from playbooks.services import MAX_RESPONSE, PLATFORM_NAMES, _keys, _refusal
+from playbooks.services import PLATFORM_NAMES, _refusal, response_checked
 
 if TYPE_CHECKING:
     from typing import Any
@@ -144,20 +144,9 @@ def response_draft(
     nothing counts as the thread's reply (see `response_send`). Agency people only."""
     tenancy.require_tenant(client)
     _require_agency(client, acting_user, "draft replies")
-    if kind not in ResponseKind.values:
-        raise IncidentError(f"Unknown kind {kind!r}.", field="kind")
-    if platform not in PLATFORM_NAMES:
-        raise IncidentError(f"Unknown platform {platform!r}.", field="platform")
-    text = text.strip()
-    if not text or len(text) > MAX_RESPONSE:
-        raise IncidentError(f"Give the text (at most {MAX_RESPONSE} characters).", field="text")
-    thread_key, author_key = "", ""
-    if kind == ResponseKind.REPLY:
-        if mention is None:
-            raise IncidentError("A reply answers a mention.", field="mention")
-        if mention.platform != platform:
-            raise IncidentError("A reply goes on the platform of the mention.", field="platform")
-        thread_key, author_key = _keys(mention)
+    text, thread_key, author_key = response_checked(
+        kind=kind, platform=platform, text=text, mention=mention
+    )
     response = Response.objects.create(
         incident=incident,
         kind=kind,

@@ -465,6 +465,27 @@ def _keys(mention: Mention) -> tuple[str, str]:
     )
 
 
+def response_checked(
+    *, kind: str, platform: str, text: str, mention: Mention | None
+) -> tuple[str, str, str]:
+    """A response's kind, platform, text and mention checked: the text stripped, and the
+    thread's and author's keys of a reply (the reply-once constraints hold them)."""
+    if kind not in ResponseKind.values:
+        raise IncidentError(f"Unknown kind {kind!r}.", field="kind")
+    if platform not in PLATFORM_NAMES:
+        raise IncidentError(f"Unknown platform {platform!r}.", field="platform")
+    text = text.strip()
+    if not text or len(text) > MAX_RESPONSE:
+        raise IncidentError(f"Give the text (at most {MAX_RESPONSE} characters).", field="text")
+    if kind != ResponseKind.REPLY:
+        return text, "", ""
+    if mention is None:
+        raise IncidentError("A reply answers a mention.", field="mention")
+    if mention.platform != platform:
+        raise IncidentError("A reply goes on the platform of the mention.", field="platform")
+    return (text, *_keys(mention))
+
+
 def _refusal(*, incident: Incident | None, thread_key: str, author_key: str) -> ReplyOnceError:
     counted = Response.objects.filter(kind=ResponseKind.REPLY, status__in=COUNTED)
     earlier = (
@@ -503,25 +524,14 @@ def response_record(
     from agency.selectors import user_can_manage_clients
 
     tenancy.require_tenant(client)
-    if kind not in ResponseKind.values:
-        raise IncidentError(f"Unknown kind {kind!r}.", field="kind")
-    if platform not in PLATFORM_NAMES:
-        raise IncidentError(f"Unknown platform {platform!r}.", field="platform")
-    text = text.strip()
-    if not text or len(text) > MAX_RESPONSE:
-        raise IncidentError(f"Give the text (at most {MAX_RESPONSE} characters).", field="text")
-    if kind == ResponseKind.REPLY and mention is None:
-        raise IncidentError("A reply answers a mention.", field="mention")
+    text, thread_key, author_key = response_checked(
+        kind=kind, platform=platform, text=text, mention=mention
+    )
     override_reason = override_reason.strip()[:500]
     if override_reason:
         lead = incident is not None and incident.lead == acting_user.email
         if not (lead or user_can_manage_clients(user=acting_user)):
             raise PermissionDeniedError("Only the incident's lead may allow a second reply.")
-    thread_key, author_key = ("", "")
-    if mention is not None and kind == ResponseKind.REPLY:
-        if mention.platform != platform:
-            raise IncidentError("A reply goes on the platform of the mention.", field="platform")
-        thread_key, author_key = _keys(mention)
     at = at or timezone.now()
     try:
         with transaction.atomic():
