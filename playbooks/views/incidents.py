@@ -14,12 +14,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from agency.models import User
-from monitoring.models import AlertStatus
+from monitoring.models import AlertStatus, Platform
 from monitoring.selectors import alerts_filter
 from monitoring.views.base import PAGE, brand_of, writes
 from playbooks.exceptions import IncidentError
 from playbooks.forms import CloseForm, OriginForm, StatusForm, StepDoneForm
 from playbooks.models import Incident, IncidentStatus
+from playbooks.selectors import first_response
 from playbooks.services import (
     ALLOWED,
     incident_close,
@@ -72,6 +73,23 @@ def incidents_page(request: HttpRequest) -> HttpResponse:
     )
 
 
+PLATFORMS = {key: str(name) for key, name in Platform.choices}
+
+
+def _clock(client: Any, incident: Incident) -> dict[str, Any]:
+    """The first-response clock as the page shows it (minutes so far, or to the answer)."""
+    found = first_response(client=client, incident=incident)
+    now = timezone.now()
+    minutes = found.minutes(now)
+    return {
+        "found": found,
+        "minutes": None if minutes is None else int(minutes),
+        "late": found.late(now),
+        "platform": PLATFORMS.get(found.platform, found.platform),
+        "elsewhere": PLATFORMS.get(found.elsewhere[0], "") if found.elsewhere else "",
+    }
+
+
 def _detail(request: HttpRequest, incident: Incident, **forms: Any) -> dict[str, Any]:
     client = brand_of(request)
     agency = writes(request)
@@ -84,6 +102,7 @@ def _detail(request: HttpRequest, incident: Incident, **forms: Any) -> dict[str,
         "why": playbook_why(incident),
         "steps": list(incident.steps.all()),
         "now": timezone.now(),
+        "clock": _clock(client, incident),
         # The pages sent are the agency's, not the client's (as on the alert page).
         "timeline": incident_timeline(client=client, incident=incident, with_pages=agency),
         "writes": agency and is_open,

@@ -224,7 +224,7 @@ def test_the_pages_cost_a_fixed_number_of_queries(world):
 
 LIST_QUERIES = 5  # what every brand page costs (4: session, user, access), and the list
 # the incident, its steps, its events, the alert's events and the pages sent
-DETAIL_QUERIES = 9
+DETAIL_QUERIES = 12  # and the first-response clock: the first negative post, answers, settings
 
 
 SENDABLE = st.characters(exclude_categories=["Cs"])
@@ -272,3 +272,48 @@ def test_whatever_arrives_the_forms_answer_without_a_server_error(
         incident.refresh_from_db()
         assert incident.status in ("investigating", "responding", "monitoring", "closed")
     tenancy.reset_to_public()
+
+
+def test_the_page_shows_the_first_response_clock(world):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from monitoring.models import Mention
+    from monitoring.services.ingestion import mentions_ingest
+    from playbooks.services import response_record
+    from tests.monitoring.factories import make_source
+
+    alert = raise_alert(world.alpha, at=timezone.now() - timedelta(minutes=40))
+    source = make_source(world.alpha, platform="instagram")
+    with tenancy.tenant_context(world.alpha):
+        mentions_ingest(
+            client=world.alpha,
+            source=source,
+            channel="api",
+            items=[
+                {
+                    "external_id": "c1",
+                    "posted_at": (timezone.now() - timedelta(minutes=30)).isoformat(),
+                    "text": "Awful!",
+                    "author": {"handle": "anna", "followers": 10},
+                    "platform": "instagram",
+                }
+            ],
+        )
+        Mention.objects.update(wave=alert.wave, sentiment="neg")
+        incident = incident_open(client=world.alpha, alert=alert, acting_user=world.staff_a)
+    browser = page(world, world.staff_a, world.alpha)
+    text = browser.get(f"/incidents/{incident.pk}/").content.decode()
+    assert "30 minutes since the first negative message on Instagram" in text
+    with tenancy.tenant_context(world.alpha):
+        response_record(
+            client=world.alpha,
+            acting_user=world.staff_a,
+            kind="post",
+            platform="x",
+            text="We are looking into it.",
+            incident=incident,
+        )
+    text = browser.get(f"/incidents/{incident.pk}/").content.decode()
+    assert "The outrage is on Instagram; the first answer went to X." in text
