@@ -69,6 +69,17 @@ def reject_unknown_fields(data: Any, allowed: set[str] | frozenset[str]) -> None
         raise ValidationError({name: ["Unknown field."] for name in unknown})
 
 
+def validated_body(request: Request, serializer_class: type[serializers.Serializer[Any]]) -> Any:
+    """The request's JSON object as `serializer_class` reads it: a field it does not write is
+    an error (reject_unknown_fields), an invalid value a 400 with its message; the validated
+    data is returned."""
+    serializer = serializer_class(data=request.data)
+    writable = {name for name, field in serializer.fields.items() if not field.read_only}
+    reject_unknown_fields(request.data, writable)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
 def jsonb_refusal(value: Any) -> str | None:
     """Why PostgreSQL's jsonb would refuse to store `value` (a 500 at the INSERT), or None.
 

@@ -20,7 +20,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
-from agency.api_base import StorableJSONField, acting_user, reject_unknown_fields
+from agency.api_base import StorableJSONField, acting_user, reject_unknown_fields, validated_body
 from agency.forms_contact import MAX_AFTER_MINUTES
 from agency.models import ContactKind, ContactMethod, Notification
 from agency.notifications import (
@@ -140,10 +140,7 @@ class ContactMethodsView(APIView):
         summary="Add a contact method (unverified until its test message is confirmed)",
     )
     def post(self, request: Request) -> Response:
-        reject_unknown_fields(request.data, {"kind", "target", "label"})
-        serializer = ContactMethodCreateSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
+        data = validated_body(request, ContactMethodCreateSerializer)
         method = contact_method_add(
             user=acting_user(request), kind=data["kind"], target=data["target"], label=data["label"]
         )

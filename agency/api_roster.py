@@ -24,7 +24,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from agency.api_base import acting_user, reject_unknown_fields
+from agency.api_base import acting_user, validated_body
 from agency.api_schema import error_response
 from agency.models import (
     Leave,
@@ -493,10 +493,7 @@ class ScheduleListView(APIView):
     )
     def post(self, request: Request) -> Response:
         user = acting_user(request)
-        reject_unknown_fields(request.data, set(ScheduleCreateSerializer().fields))
-        body = ScheduleCreateSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        data = body.validated_data
+        data = validated_body(request, ScheduleCreateSerializer)
         schedule = schedule_create(
             name=data["name"],
             timezone_name=data["timezone"],
@@ -535,10 +532,7 @@ class ScheduleDetailView(APIView):
     def patch(self, request: Request, pk: int) -> Response:
         user = acting_user(request)
         schedule = _schedule_for(user, pk)
-        reject_unknown_fields(request.data, set(ScheduleUpdateSerializer().fields))
-        body = ScheduleUpdateSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        data = body.validated_data
+        data = validated_body(request, ScheduleUpdateSerializer)
         schedule_update(
             schedule=schedule,
             name=data.get("name"),
@@ -562,10 +556,7 @@ class LayerCreateView(APIView):
     def post(self, request: Request, pk: int) -> Response:
         user = acting_user(request)
         schedule = _schedule_for(user, pk)
-        reject_unknown_fields(request.data, set(LayerCreateSerializer().fields))
-        body = LayerCreateSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        data = body.validated_data
+        data = validated_body(request, LayerCreateSerializer)
         people = _users(data["people"], "people")
         if len({p.pk for p in people}) != len(people):
             raise serializers.ValidationError({"people": ["Each person takes one place."]})
@@ -676,10 +667,7 @@ class OverrideListView(APIView):
     def post(self, request: Request, pk: int) -> Response:
         user = acting_user(request)
         schedule = _schedule_for(user, pk)
-        reject_unknown_fields(request.data, set(OverrideCreateSerializer().fields))
-        body = OverrideCreateSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        data = body.validated_data
+        data = validated_body(request, OverrideCreateSerializer)
         roster_stretch_check(data["start"], data["end"])
         [person] = _users([data["user"]], "user")
         try:
@@ -747,10 +735,7 @@ class LeaveListView(APIView):
     )
     def post(self, request: Request) -> Response:
         user = acting_user(request)
-        reject_unknown_fields(request.data, set(LeaveCreateSerializer().fields))
-        body = LeaveCreateSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        data = body.validated_data
+        data = validated_body(request, LeaveCreateSerializer)
         [person] = _users([data["user"]], "user") if "user" in data else [user]
         leave = leave_record(
             user=person, start=data["start"], end=data["end"], note=data["note"], acting_user=user
@@ -819,10 +804,7 @@ class SwapListView(APIView):
     )
     def post(self, request: Request) -> Response:
         user = acting_user(request)
-        reject_unknown_fields(request.data, set(SwapOfferSerializer().fields))
-        body = SwapOfferSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        data = body.validated_data
+        data = validated_body(request, SwapOfferSerializer)
         schedule = schedules_for_person(user=user).filter(pk=data["schedule"]).first()
         if schedule is None:
             raise serializers.ValidationError({"schedule": ["No schedule of yours with this id."]})

@@ -20,7 +20,7 @@ from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from agency.api_base import TenantGenericAPIView, acting_user, reject_unknown_fields
+from agency.api_base import TenantGenericAPIView, acting_user, validated_body
 from agency.models import SITUATION_ORIGINS
 from agency.selectors import Access, client_access
 from monitoring.models import Alert
@@ -217,10 +217,8 @@ class IncidentList(IncidentsScope, generics.ListAPIView):  # type: ignore[misc]
         summary="Open the incident of an alert (200: the one open already)",
     )
     def post(self, request: Request) -> Response:
-        reject_unknown_fields(request.data, {"alert", "origin"})
-        body = OpenSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        alert = Alert.objects.filter(pk=body.validated_data["alert"]).first()
+        data = validated_body(request, OpenSerializer)
+        alert = Alert.objects.filter(pk=data["alert"]).first()
         if alert is None:
             raise serializers.ValidationError({"alert": ["No such alert on this brand."]})
         already = (
@@ -232,7 +230,7 @@ class IncidentList(IncidentsScope, generics.ListAPIView):  # type: ignore[misc]
             client=self.client,
             alert=alert,
             acting_user=acting_user(request),
-            origin=body.validated_data["origin"],
+            origin=data["origin"],
         )
         code = status.HTTP_200_OK if already else status.HTTP_201_CREATED
         return self.detail(request, incident, status=code)
@@ -263,13 +261,11 @@ class IncidentOrigin(IncidentsScope):
         summary="Say what happened (the playbook is chosen again)",
     )
     def post(self, request: Request, pk: int) -> Response:
-        reject_unknown_fields(request.data, {"origin"})
-        body = OriginSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
+        data = validated_body(request, OriginSerializer)
         incident = incident_origin_set(
             client=self.client,
             incident=self.get_object(),
-            origin=body.validated_data["origin"],
+            origin=data["origin"],
             acting_user=acting_user(request),
         )
         return self.detail(request, incident)
@@ -288,16 +284,14 @@ class IncidentStepDone(IncidentsScope):
         summary="Tick a step of the checklist off (again: no change)",
     )
     def post(self, request: Request, pk: int, step: int) -> Response:
-        reject_unknown_fields(request.data, {"note"})
-        body = StepDoneSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
+        data = validated_body(request, StepDoneSerializer)
         incident = self.get_object()
         found = generics.get_object_or_404(IncidentStep.objects.filter(incident=incident), pk=step)
         incident_step_done(
             client=self.client,
             step=found,
             acting_user=acting_user(request),
-            note=body.validated_data["note"],
+            note=data["note"],
         )
         return self.detail(request, incident)
 
@@ -317,13 +311,11 @@ class IncidentStatusChange(IncidentsScope):
         summary="Investigating, responding or monitoring",
     )
     def post(self, request: Request, pk: int) -> Response:
-        reject_unknown_fields(request.data, {"status"})
-        body = StatusSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
+        data = validated_body(request, StatusSerializer)
         incident = incident_status_set(
             client=self.client,
             incident=self.get_object(),
-            status=body.validated_data["status"],
+            status=data["status"],
             acting_user=acting_user(request),
         )
         return self.detail(request, incident)
@@ -354,13 +346,11 @@ class IncidentClose(IncidentsScope):
         summary="Close with the review",
     )
     def post(self, request: Request, pk: int) -> Response:
-        reject_unknown_fields(request.data, {"truth", "improvements", "lessons"})
-        body = CloseSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
+        data = validated_body(request, CloseSerializer)
         incident = incident_close(
             client=self.client,
             incident=self.get_object(),
             acting_user=acting_user(request),
-            **body.validated_data,
+            **data,
         )
         return self.detail(request, incident)

@@ -13,7 +13,7 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from agency.api_base import TenantAPIView, acting_user, reject_unknown_fields
+from agency.api_base import TenantAPIView, acting_user, validated_body
 from agency.selectors import Access, client_access
 from monitoring.api.intake import LocalTimeField
 from monitoring.models import Escalation, EscalationTarget
@@ -74,9 +74,6 @@ class PolicyViewSerializer(PolicySerializer):
     recent = EscalationRunSerializer(many=True, read_only=True)
 
 
-FIELDS = {"steps", "repeat", "watch_waits_for_morning", "morning_at"}
-
-
 class EscalationPolicyView(TenantAPIView):
     def _agency_only(self, request: Request) -> None:
         if client_access(user=acting_user(request), client=self.client) is not Access.FULL:
@@ -106,10 +103,7 @@ class EscalationPolicyView(TenantAPIView):
     )
     def put(self, request: Request) -> Response:
         self._agency_only(request)
-        reject_unknown_fields(request.data, FIELDS)
-        serializer = PolicySerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
+        data = validated_body(request, PolicySerializer)
         escalation_policy_update(
             client=self.client,
             acting_user=acting_user(request),
