@@ -116,6 +116,17 @@ class TenantTask(Task):  # type: ignore[misc]
             return super().__call__(*args, **kwargs)
 
 
+def for_each_brand(task: TenantTask) -> int:
+    """The fan-out of a periodic job, which runs in public: one `task` per brand, each with
+    its `schema_name`. Returns how many were sent."""
+    from clients.models import Client
+
+    schemas = list(Client.objects.brands().values_list("schema_name", flat=True))
+    for schema_name in schemas:
+        task.delay(schema_name=schema_name)
+    return len(schemas)
+
+
 def _enter_public(**_: Any) -> None:
     # A worker thread never inherits the schema of the task it ran before.
     reset_to_public()

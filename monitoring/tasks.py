@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import logging
 from dataclasses import asdict
-from typing import Any
 
 from celery import shared_task
 from django.core.cache import cache
 from django.db import transaction
 
 from clients import tenancy
-from clients.models import Client
 from clients.tenancy import current_client
 from monitoring.services.detection import waves_detect
 from monitoring.services.ingestion import PENDING_KEY, mentions_queue_processing
@@ -20,14 +18,6 @@ from monitoring.services.processing import mentions_process_pending as process_p
 from monitoring.services.status import brand_status_refresh_on_commit
 
 logger = logging.getLogger(__name__)
-
-
-def _for_each_brand(task: Any) -> int:
-    """The fan-out of a periodic job, which runs in public: one `task` per brand."""
-    schemas = list(Client.objects.brands().values_list("schema_name", flat=True))
-    for schema_name in schemas:
-        task.delay(schema_name=schema_name)
-    return len(schemas)
 
 
 @shared_task(base=tenancy.TenantTask, acks_late=True)
@@ -50,7 +40,7 @@ def mentions_requeue_unprocessed(*, schema_name: str) -> int:
 @shared_task
 def mentions_requeue_unprocessed_all() -> int:
     """Periodic, in public: one requeue task per brand."""
-    return _for_each_brand(mentions_requeue_unprocessed)
+    return tenancy.for_each_brand(mentions_requeue_unprocessed)
 
 
 @shared_task(base=tenancy.TenantTask, acks_late=True)
@@ -77,7 +67,7 @@ def waves_tick(*, schema_name: str) -> str:
 @shared_task
 def waves_tick_all() -> int:
     """Periodic, in public: one tick per brand."""
-    return _for_each_brand(waves_tick)
+    return tenancy.for_each_brand(waves_tick)
 
 
 @shared_task(base=tenancy.TenantTask, acks_late=True)
@@ -104,7 +94,7 @@ def sources_poll_due(*, schema_name: str) -> int:
 @shared_task
 def sources_poll_due_all() -> int:
     """Periodic, in public: one due-sources check per brand."""
-    return _for_each_brand(sources_poll_due)
+    return tenancy.for_each_brand(sources_poll_due)
 
 
 @shared_task(base=tenancy.TenantTask, acks_late=True)
@@ -130,7 +120,7 @@ def mentions_complete_due(*, schema_name: str) -> int:
 @shared_task
 def mentions_complete_all() -> int:
     """Periodic, in public: one completion sweep per brand."""
-    return _for_each_brand(mentions_complete_due)
+    return tenancy.for_each_brand(mentions_complete_due)
 
 
 @shared_task(base=tenancy.TenantTask, acks_late=True)
@@ -152,7 +142,7 @@ def escalations_audit(*, schema_name: str) -> dict[str, int]:
 @shared_task
 def escalations_audit_all() -> int:
     """Periodic, in public: one escalation audit per brand."""
-    return _for_each_brand(escalations_audit)
+    return tenancy.for_each_brand(escalations_audit)
 
 
 @shared_task(base=tenancy.TenantTask, acks_late=True)
@@ -166,4 +156,4 @@ def watch_reminders(*, schema_name: str) -> list[str]:
 @shared_task
 def watch_reminders_all() -> int:
     """Periodic, in public: one missed-check reminder run per brand."""
-    return _for_each_brand(watch_reminders)
+    return tenancy.for_each_brand(watch_reminders)

@@ -6,7 +6,6 @@ from __future__ import annotations
 from celery import shared_task
 
 from clients import tenancy
-from clients.models import Client
 from clients.tenancy import current_client
 
 
@@ -21,10 +20,7 @@ def incident_steps_overdue(*, schema_name: str) -> int:
 @shared_task
 def incident_steps_overdue_all() -> int:
     """Periodic, in public: one overdue check per brand."""
-    schemas = list(Client.objects.brands().values_list("schema_name", flat=True))
-    for schema_name in schemas:
-        incident_steps_overdue.delay(schema_name=schema_name)
-    return len(schemas)
+    return tenancy.for_each_brand(incident_steps_overdue)
 
 
 @shared_task(base=tenancy.TenantTask, acks_late=True)
@@ -39,7 +35,4 @@ def notice_reminders(*, schema_name: str) -> int:
 @shared_task
 def notice_reminders_all() -> int:
     """Periodic, in public: one reminder run per brand."""
-    schemas = list(Client.objects.brands().values_list("schema_name", flat=True))
-    for schema_name in schemas:
-        notice_reminders.delay(schema_name=schema_name)
-    return len(schemas)
+    return tenancy.for_each_brand(notice_reminders)

@@ -106,6 +106,14 @@ def world(django_db_setup, django_db_blocker) -> World:  # type: ignore[no-untyp
         )
 
 
+@pytest.fixture
+def committed(django_db_blocker):  # type: ignore[no-untyped-def]
+    """Database access outside the test's transaction: what the test writes is committed (for
+    a worker process or another connection to see), and the test cleans up after itself."""
+    with django_db_blocker.unblock():
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _public_schema_between_tests():
     """Requests to brand hosts leave the connection in that brand; every test starts in public,

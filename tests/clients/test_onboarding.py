@@ -23,12 +23,6 @@ from monitoring.models import BrandSettings
 from tests.agency.factories import UserFactory
 
 
-@pytest.fixture
-def committed(django_db_blocker):
-    with django_db_blocker.unblock():
-        yield
-
-
 def _nothing_left(slug: str) -> None:
     assert not Client.objects.filter(slug=slug).exists()
     assert not Domain.objects.filter(domain=Client.host_for(slug)).exists()

@@ -12,7 +12,6 @@ import time
 from datetime import date, timedelta
 from datetime import time as clock
 
-import pytest
 from django.db import connection, transaction
 from django.test import Client as HttpClient
 from django.utils import timezone
@@ -27,12 +26,6 @@ from monitoring.services.alerts import alert_raise
 from monitoring.tasks import escalations_audit
 from tests.conftest import agency_person
 from tests.monitoring.worker import start_worker, stop, wait_for
-
-
-@pytest.fixture
-def committed(django_db_blocker):  # type: ignore[no-untyped-def]
-    with django_db_blocker.unblock():
-        yield
 
 
 class Provider:

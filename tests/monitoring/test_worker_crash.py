@@ -9,7 +9,6 @@ import signal
 import time
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from django.db import connection
 
 from clients import tenancy
@@ -20,12 +19,6 @@ from tests.monitoring.worker import start_worker, stop, wait_for
 
 ROWS = 20_000
 CHUNK = 500
-
-
-@pytest.fixture
-def committed(django_db_blocker):
-    with django_db_blocker.unblock():
-        yield
 
 
 def test_a_killed_worker_loses_nothing_and_doubles_nothing(world, committed, tmp_path, settings):

@@ -130,12 +130,6 @@ def test_the_first_response_clock_and_an_answer_on_the_wrong_platform(world):
         assert clock.elsewhere == ("x", START + timedelta(minutes=8))
 
 
-@pytest.fixture
-def committed(django_db_blocker):  # type: ignore[no-untyped-def]
-    with django_db_blocker.unblock():
-        yield
-
-
 def test_two_people_replying_at_the_same_moment_send_one_reply(world, committed):
     """Two threads, two database connections, one barrier: both record a reply to the same
     post at once; the unique constraint lets exactly one through."""

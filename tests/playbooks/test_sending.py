@@ -767,12 +767,6 @@ def test_a_brand_without_a_source_that_may_write_is_told_what_to_set(world, api)
 # --- The race ------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def committed(django_db_blocker):  # type: ignore[no-untyped-def]
-    with django_db_blocker.unblock():
-        yield
-
-
 def test_two_people_sending_to_the_same_post_at_once_reach_the_platform_once(world, committed, api):
     """Two threads, two database connections, one barrier: both send a reply to the same post
     at once; the claim lets one through, and one request reaches the stand-in."""
