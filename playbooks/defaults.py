@@ -18,6 +18,7 @@ LANGUAGES = ("en", "nl", "sv")
 
 # Who does a step.
 ON_DUTY, LEAD, ACCOUNT_MANAGER, CLIENT = "on_duty", "lead", "account_manager", "client"
+WHO = (ON_DUTY, LEAD, ACCOUNT_MANAGER, CLIENT)
 
 # The situation a playbook fits ("" for any).
 ORIGINS = ("own_post", "failure", "leak", "outside_event")

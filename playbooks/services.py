@@ -17,7 +17,7 @@ from agency.models import PlaybookTemplate
 from agency.services import audit_record
 from clients import tenancy
 from monitoring.models import Alert, AlertStatus, Level, Mention, Platform
-from playbooks.defaults import LANGUAGES, ORIGINS
+from playbooks.defaults import LANGUAGES, ORIGINS, TIMINGS, WHO
 from playbooks.exceptions import IncidentError, ReplyOnceError
 from playbooks.models import (
     COUNTED,
@@ -607,7 +607,7 @@ def playbook_update(
         raise IncidentError(f"Unknown origin {origin!r}.", field="origin")
     if level not in ("", Level.WATCH, Level.ISSUE, Level.CRISIS):
         raise IncidentError(f"Unknown level {level!r}.", field="level")
-    if timing not in ("", "office", "night", "weekend", "holiday"):
+    if timing not in ("", *TIMINGS):
         raise IncidentError(f"Unknown timing {timing!r}.", field="timing")
     if platform and platform not in PLATFORM_NAMES:
         raise IncidentError(f"Unknown platform {platform!r}.", field="platform")
@@ -620,7 +620,7 @@ def playbook_update(
         due = step.get("due_minutes")
         if not title or len(title) > 200:
             raise IncidentError(f"Step {n + 1}: give its title.", field="steps")
-        if who not in {"on_duty", "lead", "account_manager", "client"}:
+        if who not in WHO:
             raise IncidentError(f"Step {n + 1}: who does it?", field="steps")
         if not isinstance(due, int) or isinstance(due, bool) or not 0 <= due <= 60 * 24 * 30:
             raise IncidentError(f"Step {n + 1}: due within 0 to 43200 minutes.", field="steps")

@@ -17,17 +17,13 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from agency.exceptions import StormdeskError
 from agency.models import SITUATION_ORIGINS, SITUATION_TIMINGS, STEP_WHO
-from monitoring.models import Platform
+from monitoring.models import Level, Platform
 from monitoring.views.base import brand_of, writes
 from playbooks.models import Playbook
 from playbooks.services import MAX_PLAYBOOK_STEPS, playbook_update
 
-LEVELS = [
-    ("", gettext_lazy("Any level")),
-    ("watch", gettext_lazy("Watch")),
-    ("issue", gettext_lazy("Issue")),
-    ("crisis", gettext_lazy("Crisis")),
-]
+# The alert levels (an incident starts at watch), or any.
+LEVELS = [("", gettext_lazy("Any level")), *[(k, v) for k, v in Level.choices if k != Level.NOISE]]
 
 
 class PlaybookForm(forms.Form):

@@ -173,7 +173,7 @@ def escalation_preview(*, client: Client, at: datetime | None = None) -> list[St
         people = _people(client, step.target, at, cover)
         fallback = not people
         if fallback:
-            people = _fallback(at)[0]
+            people = fallback_people(at)[0]
         preview.append(StepPreview(step.position, step.target, step.wait_minutes, people, fallback))
     return preview
 
@@ -335,7 +335,9 @@ def _people(client: Client, target: str, at: datetime, cover: Cover | None = Non
     raise ValueError(f"Unknown escalation target {target!r}.")
 
 
-def _fallback(at: datetime) -> tuple[list[User], str]:
+def fallback_people(at: datetime) -> tuple[list[User], str]:
+    """Whom a page goes to when its step has nobody: the duty managers on duty, else the
+    agency's admins; with how the timeline names them."""
     managers = duty_managers_on_duty(at=at)
     if managers:
         return managers, "the duty manager"
@@ -382,7 +384,7 @@ def _run(
     label = _step_label(step.target)
     uncovered = not people
     if uncovered:
-        people, fallback = _fallback(now)
+        people, fallback = fallback_people(now)
         label = fallback
     waited = escalation.state == EscalationState.WAITING
     urgent = alert.level == Level.CRISIS

@@ -131,7 +131,7 @@ def watch_reminders_send(*, client: Client, now: datetime | None = None) -> list
     from agency.models import User as UserModel
     from agency.notifications import absolute_url, notify_person
     from agency.roster import on_duty_for_brands
-    from monitoring.services.escalation import _fallback
+    from monitoring.services.escalation import fallback_people
 
     tenancy.require_tenant(client)
     now = now or timezone.now()
@@ -146,7 +146,7 @@ def watch_reminders_send(*, client: Client, now: datetime | None = None) -> list
 
     stages.append(("primary", person(cover.primary)))
     if now - due_at >= BACKUP_AFTER:
-        stages.append(("backup", person(cover.backup) or _fallback(now)[0]))
+        stages.append(("backup", person(cover.backup) or fallback_people(now)[0]))
     sent = []
     with transaction.atomic():
         for stage, people in stages:

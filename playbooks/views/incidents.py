@@ -14,7 +14,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from agency.models import User
-from monitoring.models import AlertStatus, Platform
+from agency.templatetags.stormdesk import platform_name
+from monitoring.models import AlertStatus
 from monitoring.selectors import alerts_filter
 from monitoring.views.base import PAGE, brand_of, writes
 from playbooks.exceptions import IncidentError
@@ -73,9 +74,6 @@ def incidents_page(request: HttpRequest) -> HttpResponse:
     )
 
 
-PLATFORMS = {key: str(name) for key, name in Platform.choices}
-
-
 def _clock(client: Any, incident: Incident) -> dict[str, Any]:
     """The first-response clock as the page shows it (minutes so far, or to the answer)."""
     found = first_response(client=client, incident=incident)
@@ -85,8 +83,9 @@ def _clock(client: Any, incident: Incident) -> dict[str, Any]:
         "found": found,
         "minutes": None if minutes is None else int(minutes),
         "late": found.late(now),
-        "platform": PLATFORMS.get(found.platform, found.platform),
-        "elsewhere": PLATFORMS.get(found.elsewhere[0], "") if found.elsewhere else "",
+        # In the page's language (the template filter's names, read at request time).
+        "platform": platform_name(found.platform),
+        "elsewhere": platform_name(found.elsewhere[0]) if found.elsewhere else "",
     }
 
 
