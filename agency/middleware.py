@@ -6,6 +6,7 @@ same check after token or session authentication.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from urllib.parse import urlencode
 
@@ -24,6 +25,9 @@ SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 PUBLIC_PREFIXES = ("/qa/",)
 # An employee's notice opens from its signed link, with no account (playbooks.notices).
 EXEMPT_PREFIXES = ("/api/", "/static/", "/notice/", *PUBLIC_PREFIXES)
+# The one write of a client viewer on the brand's pages: approving a crisis reply before it goes
+# out (playbooks.views.responses.answer_approve; the service checks who may approve).
+VIEWER_WRITES = re.compile(r"^/incidents/\d+/answer/\d+/approve/$")
 
 
 def portal_url(path: str = "/") -> str:
@@ -52,7 +56,11 @@ class TenantAccessMiddleware:
                 {"reason": _("You have no access to %(brand)s.") % {"brand": tenant.name}},
                 status=403,
             )
-        if access is Access.READ and request.method not in SAFE_METHODS:
+        if (
+            access is Access.READ
+            and request.method not in SAFE_METHODS
+            and not (request.method == "POST" and VIEWER_WRITES.match(request.path))
+        ):
             return render(
                 request,
                 "403.html",

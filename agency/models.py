@@ -183,6 +183,44 @@ class BrandStatus(models.Model):
         return f"{self.client_id}: {self.state}"
 
 
+class DeskIncident(models.Model):
+    """The brand's open incident as the agency desk shows it: a small row in the public
+    schema beside BrandStatus, written by playbooks (playbooks.desk) after the incident's and
+    its responses' changes commit and by its per-minute tick; deleted when no incident of the
+    brand is open. The desk reads it with the status rows and never visits the brand's schema.
+
+    The clock is stored as its moments (the minutes are counted when the desk is shown, so it
+    runs between two writes): from the wave's first negative message on the origin platform
+    (`started_at`, None while there is none) to the brand's first reply or own post there
+    (`answered_at`), against the brand's `target_minutes`; `elsewhere_platform` is set when
+    the first answer went to another platform before one came on the origin."""
+
+    client = models.OneToOneField(
+        "clients.Client", primary_key=True, on_delete=models.CASCADE, related_name="desk_incident"
+    )
+    incident_id = models.PositiveIntegerField()
+    title = models.CharField(max_length=300)
+    status = models.CharField(max_length=13)
+    opened_at = models.DateTimeField()
+    # The brand's other open incidents (older ones, of earlier waves), for "n more".
+    more_open = models.PositiveIntegerField(default=0)
+    wave_started_at = models.DateTimeField()
+    origin_platform = models.CharField(max_length=20)
+    started_at = models.DateTimeField(null=True, blank=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    target_minutes = models.PositiveSmallIntegerField()
+    elsewhere_platform = models.CharField(max_length=20, blank=True)
+    elsewhere_at = models.DateTimeField(null=True, blank=True)
+    # The other platforms of the wave, most negative first: [{"platform", "mentions",
+    # "negative", "owned", "latest": {"handle", "followers", "text", "url", "posted_at"} or
+    # None}]; "owned": the brand has an account of its own there.
+    platforms = models.JSONField(default=list, blank=True)
+    updated_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.client_id}: incident {self.incident_id} ({self.status})"
+
+
 # --- The roster of the 24/7 watch (agency-wide, public schema) ------------------------------
 # Rows only: the arithmetic of who is on duty when is agency.shifts, which these become through
 # agency.selectors.schedule_plan.

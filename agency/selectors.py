@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from django.utils import timezone
 
 from agency.models import AGENCY_ROLES, AGENCY_WIDE_ROLES, Membership, Role
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
 
-    from agency.models import BrandStatus, User
+    from agency.models import BrandStatus, DeskIncident, User
     from clients.models import Client, ClientQuerySet
 
 
@@ -68,14 +71,54 @@ def clients_for_user(*, user: User | AnonymousUser) -> ClientQuerySet:
 
 
 @dataclass(frozen=True)
+class DeskClock:
+    """The first-response clock of a brand's open incident, counted now: the minutes from the
+    first negative message on the origin platform to the answer there, or to now while there
+    is none (None: no negative message there yet), late past the brand's target."""
+
+    platform: str
+    started_at: datetime | None
+    answered_at: datetime | None
+    target_minutes: int
+    elsewhere: str  # the platform the first answer went to instead, or ""
+    minutes: int | None
+    late: bool
+
+
+@dataclass(frozen=True)
+class DeskPlatform:
+    """Another platform of the incident's wave: its mentions and negative ones there, whether
+    the brand has an account of its own there, and the newest negative post (a dict of handle,
+    followers, text, url and posted_at, a datetime), if any."""
+
+    platform: str
+    mentions: int
+    negative: int
+    owned: bool
+    latest: dict[str, Any] | None
+
+
+def _latest(post: dict[str, Any] | None) -> dict[str, Any] | None:
+    if not post:
+        return None
+    try:
+        posted_at: datetime | None = datetime.fromisoformat(str(post.get("posted_at")))
+    except ValueError:
+        posted_at = None
+    return {**post, "posted_at": posted_at}
+
+
+@dataclass(frozen=True)
 class DeskRow:
-    """One brand on the desk: the brand, its status row (None until its first refresh), and
-    who is on duty for it now (no primary: nobody watches it, the desk shows it red)."""
+    """One brand on the desk: the brand, its status row (None until its first refresh), who is
+    on duty for it now (no primary: nobody watches it, the desk shows it red), and its open
+    incident (agency.models.DeskIncident, written by playbooks.desk), if any."""
 
     client: Client
     status: BrandStatus | None
     primary: User | None = None
     backup: User | None = None
+    incident: DeskIncident | None = None
 
     @property
     def uncovered(self) -> bool:
@@ -83,18 +126,65 @@ class DeskRow:
 
     @property
     def rank(self) -> int:
-        return self.status.rank if self.status else 0
+        # An open incident goes above the brands of the same state that have none.
+        return (self.status.rank if self.status else 0) + (500 if self.incident else 0)
+
+    @property
+    def clock(self) -> DeskClock | None:
+        incident = self.incident
+        if incident is None:
+            return None
+        minutes = None
+        if incident.started_at is not None:
+            end = incident.answered_at or timezone.now()
+            minutes = max(0.0, (end - incident.started_at).total_seconds() / 60)
+        return DeskClock(
+            platform=incident.origin_platform,
+            started_at=incident.started_at,
+            answered_at=incident.answered_at,
+            target_minutes=incident.target_minutes,
+            elsewhere=incident.elsewhere_platform,
+            minutes=None if minutes is None else int(minutes),
+            late=minutes is not None and minutes > incident.target_minutes,
+        )
+
+    def _platforms(self) -> list[DeskPlatform]:
+        if self.incident is None:
+            return []
+        return [
+            DeskPlatform(
+                platform=str(p.get("platform", "")),
+                mentions=int(p.get("mentions") or 0),
+                negative=int(p.get("negative") or 0),
+                owned=bool(p.get("owned")),
+                latest=_latest(p.get("latest")),
+            )
+            for p in self.incident.platforms
+            if isinstance(p, dict)
+        ]
+
+    @property
+    def other_platforms(self) -> list[DeskPlatform]:
+        """The other platforms where the wave has posts, most negative first."""
+        return [p for p in self._platforms() if p.mentions]
+
+    @property
+    def quiet_platforms(self) -> list[str]:
+        """The brand's own other platforms where the wave has nothing yet."""
+        return [p.platform for p in self._platforms() if not p.mentions]
 
 
 def desk_rows(*, user: User | AnonymousUser) -> list[DeskRow]:
-    """The brands `user` covers, what burns on top, each with who is on duty for it: the same
-    queries whatever their number (the brands, their status rows, the roster, its people; all
-    in the public schema, no brand schema is read)."""
-    from agency.models import BrandStatus, User
+    """The brands `user` covers, what burns on top, each with who is on duty for it and its
+    open incident: the same queries whatever their number (the brands, their status rows,
+    their incidents, the roster, its people; all in the public schema, no brand schema is
+    read)."""
+    from agency.models import BrandStatus, DeskIncident, User
     from agency.roster import on_duty_for_brands
 
     clients = list(clients_for_user(user=user))
     statuses = {s.client_id: s for s in BrandStatus.objects.filter(client__in=clients)}
+    incidents = {i.client_id: i for i in DeskIncident.objects.filter(client__in=clients)}
     covers = on_duty_for_brands(clients=clients)
     ids = {int(p) for cover, _ in covers.values() for p in (cover.primary, cover.backup) if p}
     people = User.objects.in_bulk(ids) if ids else {}
@@ -108,6 +198,7 @@ def desk_rows(*, user: User | AnonymousUser) -> list[DeskRow]:
             status=statuses.get(c.pk),
             primary=person(covers[c.pk][0].primary),
             backup=person(covers[c.pk][0].backup),
+            incident=incidents.get(c.pk),
         )
         for c in clients
     ]

@@ -269,6 +269,11 @@ CELERY_BEAT_SCHEDULE["incident-steps-overdue"] = {
     "task": "playbooks.tasks.incident_steps_overdue_all",
     "schedule": 60.0,
 }
+# The open incident's part of the desk: its clock and the wave's other platforms (playbooks.desk).
+CELERY_BEAT_SCHEDULE["desk-incidents"] = {
+    "task": "playbooks.tasks.desk_incidents_refresh_all",
+    "schedule": 60.0,
+}
 # Employees who have not read a notice in its minutes are reminded once (playbooks.notices).
 CELERY_BEAT_SCHEDULE["notice-reminders"] = {
     "task": "playbooks.tasks.notice_reminders_all",

@@ -21,6 +21,8 @@ urlpatterns = [
     path("", include("playbooks.urls_qa")),
     path("", include("playbooks.urls_playbooks")),
     path("", include("playbooks.urls_ambassadors")),
+    path("", include("playbooks.urls_settings")),
+    path("", include("playbooks.urls_tone")),
     path("api/v1/", include((api_v1, "api"), namespace="v1")),
     path("api/schema/", SpectacularAPIView.as_view(urlconf="agency.urls_tenant"), name="schema"),
     # Its init script is served as a file (`?script`), for the Content-Security-Policy.

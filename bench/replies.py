@@ -6,9 +6,11 @@ stand-in of X API v2.
 Runs against its own database (`<DATABASE_URL name>_bench`, dropped and created anew) with the
 production code: one brand onboarded with `client_onboard`, its X account source (encrypted
 credentials), a crisis wave with its incident, and 220 negative mentions, each in a thread of
-its own by an author of its own (the reply-once rule lets one reply through per thread). The
-stand-in is an HTTP server in this process (one thread per connection) that answers
-POST /2/tweets with X's recorded 201 (tests/playbooks/recorded/x-created.json).
+its own by an author of its own (the reply-once rule lets one reply through per thread), each
+reply naming its author (X refuses the same text twice from one account). The stand-in is the
+demo's platforms (bin/platform_standin.py) in a thread of this process: it checks the token
+against the account it knows, answers POST /2/tweets with X's 201 and a new post id, and logs
+every request (in a temporary folder).
 
 Timed: `response_send` of a draft, whole: the claim committed in a transaction of its own,
 the credentials decrypted, the request to the stand-in (a new connection each send, as in
@@ -19,41 +21,35 @@ of bench/RESULTS.md; the last line printed is key=value.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import statistics
+import sys
+import tempfile
 import threading
 import time
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from types import ModuleType
 
 from common import ROOT, machine_line, p95, p99, setup_django, update_results
 
 WARM, TIMED = 20, 200
 TARGET_MS = 200
-ANSWER = json.loads((ROOT / "tests" / "playbooks" / "recorded" / "x-created.json").read_text())
+TOKEN = "bench-user-token-0123456789"
 
 
-class StandIn(BaseHTTPRequestHandler):
-    """X API v2's POST /2/tweets, as recorded."""
-
-    protocol_version = "HTTP/1.1"
-    received = 0
-
-    def do_POST(self) -> None:
-        length = int(self.headers.get("content-length") or 0)
-        self.rfile.read(length)
-        StandIn.received += 1
-        body = json.dumps(ANSWER["body"]).encode()
-        self.send_response(ANSWER["status"])
-        for name, value in ANSWER["headers"].items():
-            self.send_header(name, value)
-        self.send_header("content-length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
+def standin_module() -> ModuleType:
+    """bin/platform_standin.py (bin/ is no package)."""
+    spec = importlib.util.spec_from_file_location(
+        "platform_standin", ROOT / "bin" / "platform_standin.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
 
 
 def main() -> None:
@@ -74,9 +70,17 @@ def main() -> None:
     from playbooks.sending import response_draft, response_send
     from playbooks.services import incident_open
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), StandIn)
+    folder = Path(tempfile.mkdtemp(prefix="bench-replies-"))
+    (folder / "accounts.json").write_text(
+        json.dumps(
+            {"accounts": [{"platform": "x", "access_token": TOKEN, "username": "benchreplies"}]}
+        )
+    )
+    standin = standin_module()
+    log = folder / "requests.jsonl"
+    server = standin.serve(0, accounts=folder / "accounts.json", log=log)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    settings.CONNECTOR_BASE_URLS = {"xrecentsearch": f"http://127.0.0.1:{server.server_port}"}
+    settings.CONNECTOR_BASE_URLS = standin.base_urls(f"http://127.0.0.1:{server.server_port}")
 
     brand = client_onboard(name="Bench Replies", slug="bench-replies")
     person = user_create(email="desk@bench.test", password=None)
@@ -90,7 +94,7 @@ def main() -> None:
             platform="x",
             kind="owned",
             settings={"username": "benchreplies"},
-            credentials={"access_token": "bench-user-token"},
+            credentials={"access_token": TOKEN},
         )
         mentions_ingest(
             client=brand,
@@ -129,11 +133,12 @@ def main() -> None:
                 incident=incident,
                 kind="reply",
                 platform="x",
-                text="We're sorry to hear this. We are looking into it: https://bench.test/qa/k3",
+                text=f"We're sorry to hear this, @{mention.author and mention.author.handle}. "
+                "We are looking into it: https://bench.test/qa/k3",
                 mention=mention,
                 acting_user=person,
             )
-            for mention in Mention.objects.order_by("pk")
+            for mention in Mention.objects.select_related("author").order_by("pk")
         ]
         times = []
         for n, draft in enumerate(drafts):
@@ -146,7 +151,9 @@ def main() -> None:
         assert Response.objects.filter(status="sent").count() == WARM + TIMED
     tenancy.reset_to_public()
     server.shutdown()
-    assert StandIn.received == WARM + TIMED, StandIn.received
+    received = [json.loads(line) for line in log.read_text().splitlines()]
+    assert [e["status"] for e in received] == [201] * (WARM + TIMED), received[-1]
+    assert len({e["made"] for e in received}) == WARM + TIMED  # a new post each
     times.sort()
     med = statistics.median(times)
     rows = [
@@ -156,7 +163,7 @@ def main() -> None:
             f"< {TARGET_MS} ms",
         ),
         ("reply send: p99, slowest", f"{p99(times):.1f} ms, {times[-1]:.1f} ms", ""),
-        ("requests that reached the stand-in", f"{StandIn.received} of {WARM + TIMED}", "one each"),
+        ("requests that reached the stand-in", f"{len(received)} of {WARM + TIMED}", "one each"),
     ]
     table = "\n".join(f"| {a} | {b} | {c} |" for a, b, c in rows)
     body = f"""{machine_line()}; `bin/bench replies`.
@@ -167,10 +174,11 @@ def main() -> None:
 
 A send is the whole `response_send` ({TIMED} timed after {WARM} warm-up sends, one brand, one
 incident, each reply to a thread of its own): the claim of the thread's slot committed on its
-own, the source's credentials decrypted, one POST /2/tweets on a new connection to a stand-in
-HTTP server in the bench process answering X's recorded 201, then the row marked sent with
-its timeline row and audit event. The platform's own time is not in it: X's answer takes what
-it takes, and adds to this.
+own, the source's credentials decrypted, one POST /2/tweets on a new connection to the demo's
+platforms (bin/platform_standin.py, in a thread of the bench process: the token checked, X's
+201 with a new post id, the request logged), then the row marked sent with its timeline row
+and audit event. The platform's own time is not in it: X's answer takes what it takes, and
+adds to this.
 """
     update_results("Replies", body)
     print(f"reply_p95_ms={p95(times):.1f}")

@@ -23,6 +23,7 @@ from monitoring.models import Author, Mention, Wave
 from monitoring.services.authors import author_flags_set, author_handle_clean
 from playbooks.exceptions import IncidentError
 from playbooks.models import Ambassador, AmbassadorAccount, Incident
+from playbooks.notices import public_title
 
 if TYPE_CHECKING:
     from agency.models import User
@@ -201,13 +202,14 @@ def ambassadors_message(
         )
     at = at or timezone.now()
     body = text + (f"\n\n{qa_link}" if qa_link else "")
+    title = public_title(client=client, incident=incident)
     sent = 0
     for ambassador in Ambassador.objects.filter(is_active=True).exclude(email=""):
         notify_address(
             address=ambassador.email,
             key=f"ambassadors:{client.schema_name}:{incident.pk}:{ambassador.pk}",
             topic=NotificationTopic.NOTICE,
-            subject=f"{client.name}: {incident.title}"[:300],
+            subject=f"{client.name}: {title}"[:300],
             body=body,
             client=client,
             at=at,

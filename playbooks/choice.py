@@ -88,6 +88,12 @@ def timing_of(
     return "night"
 
 
+def utc_offset(moment: datetime) -> str:
+    """The offset from UTC of a moment on the brand's clock, as people read it: "+01:00"."""
+    offset = moment.strftime("%z") or "+0000"
+    return f"{offset[:3]}:{offset[3:]}"
+
+
 def _fits(candidate: Candidate, situation: Situation) -> bool:
     for part in WEIGHTS:
         wanted = getattr(candidate, part)

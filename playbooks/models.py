@@ -161,6 +161,7 @@ class IncidentEventKind(models.TextChoices):
     NOTE = "note", _("Note")
     RESPONSE = "response", _("Reply or own post")
     CLOSED = "closed", _("Closed")
+    LESSONS = "lessons", _("Lessons applied")
 
 
 class IncidentEvent(models.Model):
@@ -177,6 +178,30 @@ class IncidentEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.incident_id} {self.kind} at {self.at:%Y-%m-%d %H:%M}"
+
+
+# --- Lessons: the playbook changed from an incident's review ---------------------------------
+
+
+class PlaybookChange(models.Model):
+    """A brand's playbook changed from a closed incident's lessons (playbooks.lessons), or kept
+    as it was after they were read (`changes` empty): what changed, by whom, when. A closed
+    incident with lessons and no such row has its lessons waiting."""
+
+    playbook = models.ForeignKey(Playbook, on_delete=models.CASCADE, related_name="lesson_changes")
+    incident = models.ForeignKey(
+        Incident, on_delete=models.CASCADE, related_name="playbook_changes"
+    )
+    # playbooks.stepdiff's changes, said in the reader's language when shown.
+    changes = models.JSONField(default=list, blank=True)
+    actor = models.CharField(max_length=254)
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.playbook_id} from incident {self.incident_id} at {self.at:%Y-%m-%d %H:%M}"
 
 
 # --- Responses: replies and own posts -----------------------------------------------------

@@ -13,7 +13,6 @@ plain Python.
 from __future__ import annotations
 
 import csv
-import importlib
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -325,6 +324,7 @@ def employee_active_set(
 # (playbooks.defaults "employees": do not discuss it, link the Q&A page, pass questions on).
 NOTICE_TEXTS: dict[str, dict[str, str]] = {
     "en": {
+        "title": "what is being said about {brand} online",
         "subject": '{brand}: what to do if you are asked about "{title}"',
         "body": (
             "Dear colleague,\n\n"
@@ -342,6 +342,7 @@ NOTICE_TEXTS: dict[str, dict[str, str]] = {
         "read_line": "Open your personal link to read this notice and let us know you did:",
     },
     "nl": {
+        "title": "wat er online over {brand} gezegd wordt",
         "subject": '{brand}: wat te doen als je gevraagd wordt naar "{title}"',
         "body": (
             "Beste collega,\n\n"
@@ -361,6 +362,7 @@ NOTICE_TEXTS: dict[str, dict[str, str]] = {
         "dat je het gelezen hebt:",
     },
     "sv": {
+        "title": "det som sägs om {brand} på nätet",
         "subject": '{brand}: vad du gör om du får frågor om "{title}"',
         "body": (
             "Hej kollega,\n\n"
@@ -387,23 +389,38 @@ def _texts(client: Client) -> dict[str, str]:
 
 
 def qa_link(*, client: Client, incident: Incident) -> str:
-    """The incident's published Q&A page, if the Q&A part (playbooks.qa) is there and has one."""
-    try:
-        qa = importlib.import_module("playbooks.qa")
-    except ImportError:
-        return ""
-    find = getattr(qa, "qa_link_for_incident", None)
-    return str(find(client=client, incident=incident) or "") if find is not None else ""
+    """The incident's published Q&A page's link, or ""."""
+    from playbooks.qa import qa_link_for_incident
+
+    return qa_link_for_incident(client=client, incident=incident) or ""
+
+
+def public_title(*, client: Client, incident: Incident, page: Any = False) -> str:
+    """What the brand calls the incident to people outside the desk (employees, ambassadors):
+    the published Q&A page's title, written by a person in the brand's language; else a plain
+    phrase. Never the alert's title, which is the desk's own words ("crisis: 35 negative
+    mentions on Instagram"). `page`: the incident's Q&A page (or None) when the caller has it."""
+    from playbooks.qa import qa_page_of
+
+    if page is False:
+        page = qa_page_of(client=client, incident=incident)
+    if page is not None and page.published is not None:
+        return str(page.published.title)
+    return _texts(client)["title"].format(brand=client.name)
 
 
 def notice_draft(*, client: Client, incident: Incident) -> tuple[str, str]:
     """The subject and body the notice page starts from, in the brand's language: what
     happened, the guideline for personal accounts, the Q&A page if one is published."""
     tenancy.require_tenant(client)
+    from playbooks.qa import qa_page_of, qa_short_url
+
     texts = _texts(client)
-    link = qa_link(client=client, incident=incident)
+    page = qa_page_of(client=client, incident=incident)
+    link = qa_short_url(client=client, page=page) if page and page.published else ""
     qa = texts["qa"].format(link=link) if link else texts["no_qa"]
-    values = {"brand": client.name, "title": incident.title}
+    title = public_title(client=client, incident=incident, page=page)
+    values = {"brand": client.name, "title": title}
     subject = texts["subject"].format(**values)[:SUBJECT_MAX]
     return subject, texts["body"].format(qa=qa, **values)
 

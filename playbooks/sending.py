@@ -34,7 +34,7 @@ transaction of the caller's: its claim has to be committed before the platform i
 from __future__ import annotations
 
 import hashlib
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from django.conf import settings as django_settings
@@ -48,6 +48,7 @@ from clients import tenancy
 from monitoring.connectors.base import Http
 from monitoring.models import Level, Mention, Source, SourceKind
 from monitoring.services.sources import source_credentials
+from playbooks.desk import desk_incident_refresh_on_commit
 from playbooks.exceptions import IncidentError
 from playbooks.models import (
     Incident,
@@ -58,9 +59,10 @@ from playbooks.models import (
     ResponseStatus,
 )
 from playbooks.senders import Sender, SendError, SendKey, SentItem, Target, sender_for
-from playbooks.services import PLATFORM_NAMES, _refusal, response_checked
+from playbooks.services import PLATFORM_NAMES, reply_once_refusal, response_checked
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
     from typing import Any
 
     from agency.models import User
@@ -104,6 +106,12 @@ def _what(response: Response) -> str:
     return f"{what} #{response.pk} on {PLATFORM_NAMES.get(response.platform, response.platform)}"
 
 
+def _clock(client: Client, at: datetime) -> str:
+    from agency.templatetags.stormdesk import in_zone
+
+    return in_zone(at, client.timezone)
+
+
 def _digest(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
@@ -129,6 +137,29 @@ def _require_agency(client: Client, user: User, what: str) -> None:
 # --- Drafts -------------------------------------------------------------------------------
 
 
+def with_qa_link(text: str, link: str | None) -> str:
+    """`text` with the incident's Q&A link on a line of its own at the end, unless it has it."""
+    text = text.strip()
+    if not link or link.rstrip("/").lower() in text.lower():
+        return text
+    return f"{text}\n\n{link}" if text else link
+
+
+def _linked(client: Client, incident: Incident | None, text: str) -> str:
+    from playbooks.qa import qa_link_for_incident
+
+    if incident is None or not text.strip():
+        return text
+    return with_qa_link(text, qa_link_for_incident(client=client, incident=incident))
+
+
+def _not_closed(incident: Incident | None) -> None:
+    from playbooks.models import IncidentStatus
+
+    if incident is not None and incident.status == IncidentStatus.CLOSED:
+        raise IncidentError("The incident is closed: answer from a new incident, or record it.")
+
+
 @transaction.atomic
 def response_draft(
     *,
@@ -141,11 +172,14 @@ def response_draft(
     mention: Mention | None = None,
 ) -> Response:
     """A draft reply to `mention`, or a draft own post, on `platform`: nothing goes out yet and
-    nothing counts as the thread's reply (see `response_send`). Agency people only."""
+    nothing counts as the thread's reply (see `response_send`). The incident's published Q&A
+    page's link is added at the end when the text lacks it (every answer links it), whichever
+    door the draft came through. Agency people only; not on a closed incident."""
     tenancy.require_tenant(client)
     _require_agency(client, acting_user, "draft replies")
+    _not_closed(incident)
     text, thread_key, author_key = response_checked(
-        kind=kind, platform=platform, text=text, mention=mention
+        kind=kind, platform=platform, text=_linked(client, incident, text), mention=mention
     )
     response = Response.objects.create(
         incident=incident,
@@ -169,6 +203,58 @@ def response_draft(
         incident=incident.pk if incident else None,
     )
     return response
+
+
+@transaction.atomic
+def response_draft_update(
+    *, client: Client, response: Response, text: str, acting_user: User
+) -> Response:
+    """A draft's (or a failed send's) new text. An approval was of the old text: it no longer
+    holds (approvals are of a digest of the text). Agency people only."""
+    tenancy.require_tenant(client)
+    _require_agency(client, acting_user, "edit replies")
+    locked = Response.objects.select_for_update(of=("self",)).select_related("mention__author")
+    row = locked.get(pk=response.pk)
+    if row.status not in (ResponseStatus.DRAFT, ResponseStatus.FAILED):
+        raise IncidentError(f"{_what(row)} is {row.get_status_display().lower()}: not editable.")
+    incident = Incident.objects.filter(pk=row.incident_id).first() if row.incident_id else None
+    _not_closed(incident)
+    text, _thread, _author = response_checked(
+        kind=row.kind,
+        platform=row.platform,
+        text=_linked(client, incident, text),
+        mention=row.mention,
+    )
+    if text != row.text:
+        row.text = text
+        row.save(update_fields=["text"])
+        audit_record(
+            verb="response.edited",
+            acting_user=acting_user,
+            client_slug=client.slug,
+            response=row.pk,
+            text=_digest(text),
+        )
+    return row
+
+
+@transaction.atomic
+def response_discard(*, client: Client, response: Response, acting_user: User) -> None:
+    """Throw a draft (or a failed send) away. What went out, or may have, stays."""
+    tenancy.require_tenant(client)
+    _require_agency(client, acting_user, "discard replies")
+    row = Response.objects.select_for_update().get(pk=response.pk)
+    if row.status not in (ResponseStatus.DRAFT, ResponseStatus.FAILED):
+        raise IncidentError(f"{_what(row)} is {row.get_status_display().lower()}: it stays.")
+    audit_record(
+        verb="response.discarded",
+        acting_user=acting_user,
+        client_slug=client.slug,
+        response=row.pk,
+        kind=row.kind,
+        platform=row.platform,
+    )
+    row.delete()
 
 
 # --- Approval -----------------------------------------------------------------------------
@@ -198,8 +284,9 @@ def approval_policy(*, client: Client) -> bool:
     return bool(newest and newest.get("required"))
 
 
-def _crisis(response: Response) -> bool:
-    incident = response.incident
+def incident_is_crisis(incident: Incident | None) -> bool:
+    """Whether the incident's alert, or its wave at its peak, is a crisis (what approval of
+    replies is about)."""
     if incident is None:
         return False
     return Level.CRISIS in (incident.alert.level, incident.wave.peak_level)
@@ -208,7 +295,7 @@ def _crisis(response: Response) -> bool:
 def approval_needed(*, client: Client, response: Response) -> bool:
     """Whether `response` must be approved before it goes out: a reply or post of a crisis
     incident, at a brand that asks for approval."""
-    return _crisis(response) and approval_policy(client=client)
+    return incident_is_crisis(response.incident) and approval_policy(client=client)
 
 
 def approved(*, client: Client, response: Response) -> bool:
@@ -219,6 +306,27 @@ def approved(*, client: Client, response: Response) -> bool:
         detail__response=response.pk,
         detail__text=_digest(response.text),
     ).exists()
+
+
+def response_approvals(*, client: Client, responses: Sequence[Response]) -> dict[int, str]:
+    """Of `responses`, those whose text as it is now was approved: the approver's e-mail by
+    response id ("" for an approver since removed). One query, whatever their number."""
+    digests = {response.pk: _digest(response.text) for response in responses}
+    if not digests:
+        return {}
+    found: dict[int, str] = {}
+    rows = (
+        AuditEvent.objects.filter(
+            verb=APPROVED_VERB, client_slug=client.slug, detail__response__in=list(digests)
+        )
+        .order_by("id")
+        .values_list("detail", "actor__email")
+    )
+    for detail, email in rows:
+        pk = detail.get("response") if isinstance(detail, dict) else None
+        if pk in digests and detail.get("text") == digests[pk]:
+            found[pk] = email or ""
+    return found
 
 
 def may_approve(*, client: Client, user: User) -> bool:
@@ -287,7 +395,7 @@ def _source_for(sender: Sender, response: Response) -> tuple[Source, dict[str, A
     )
 
 
-def _claim(response: Response, override_reason: str) -> tuple[Response, bool]:
+def _claim(client: Client, response: Response, override_reason: str) -> tuple[Response, bool]:
     """The row moved to "sending" (committed), and True; or the row as it is, and False, when
     it went out already. The database refuses a second claim on the thread."""
     now = timezone.now()
@@ -298,7 +406,7 @@ def _claim(response: Response, override_reason: str) -> tuple[Response, bool]:
                 return row, False
             if row.status == ResponseStatus.SENDING and row.sent_at and row.sent_at > now - STALE:
                 raise ResponseSendError(
-                    f"{_what(row)} is being sent (since {row.sent_at:%H:%M} UTC). If the "
+                    f"{_what(row)} is being sent (since {_clock(client, row.sent_at)}). If the "
                     f"platform does not confirm it, it may be sent again {STALE.seconds // 60} "
                     "minutes after that, once you checked it is not on the platform.",
                     status=409,
@@ -308,7 +416,8 @@ def _claim(response: Response, override_reason: str) -> tuple[Response, bool]:
             row.override_reason = override_reason or row.override_reason
             row.save(update_fields=["status", "sent_at", "override_reason"])
     except IntegrityError as exc:
-        raise _refusal(
+        raise reply_once_refusal(
+            client=client,
             incident=response.incident,
             thread_key=response.thread_key,
             author_key=response.author_key,
@@ -348,6 +457,7 @@ def response_send(
     response = Response.objects.select_related("incident", "mention__author").get(pk=response.pk)
     if response.status in DONE:
         return response  # out already: nothing is sent twice
+    _not_closed(response.incident)
     bases: dict[str, str] = getattr(django_settings, "CONNECTOR_BASE_URLS", {})
     sender = sender_for(response.platform, bases)
     if sender is None:
@@ -373,7 +483,7 @@ def response_send(
             "before it goes out."
         )
     source, credentials = _source_for(sender, response)
-    row, claimed = _claim(response, override_reason)
+    row, claimed = _claim(client, response, override_reason)
     if not claimed:
         return row
     key = SendKey(
@@ -434,6 +544,8 @@ def _sent(
         external_id=item.external_id,
         override=row.override_reason or None,
     )
+    if row.incident_id is not None:
+        desk_incident_refresh_on_commit(client=client)
     return row
 
 
@@ -459,3 +571,5 @@ def _not_sent(
         error=error.message,
         transient=error.transient,
     )
+    if row.incident_id is not None:
+        desk_incident_refresh_on_commit(client=client)

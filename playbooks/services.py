@@ -6,6 +6,7 @@ event and a row on the incident's timeline. Every function runs in the brand's s
 
 from __future__ import annotations
 
+import contextlib
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -18,6 +19,7 @@ from agency.services import audit_record
 from clients import tenancy
 from monitoring.models import Alert, AlertStatus, Level, Mention, Platform
 from playbooks.defaults import LANGUAGES, ORIGINS, TIMINGS, WHO
+from playbooks.desk import desk_incident_refresh_on_commit
 from playbooks.exceptions import IncidentError, ReplyOnceError
 from playbooks.models import (
     COUNTED,
@@ -194,6 +196,8 @@ def incident_open(
         note=f"From alert {alert.pk} ({alert.level}).",
     )
     _event(incident, kind=IncidentEventKind.PLAYBOOK, at=at, note=incident.playbook_reason)
+    if acting_user is not None and acting_user.pk:
+        _alert_taken(client, alert.pk, acting_user)
     audit_record(
         verb="incident.opened",
         acting_user=acting_user,
@@ -202,7 +206,37 @@ def incident_open(
         alert=alert.pk,
         playbook=playbook.pk if playbook else None,
     )
+    desk_incident_refresh_on_commit(client=client)
     return incident
+
+
+def _alert_taken(client: Client, alert_id: int, acting_user: User) -> None:
+    """A person working the incident is on its alert: a new alert is acknowledged, so that the
+    watch stops paging people (the escalation ends on the acknowledgement)."""
+    from monitoring.exceptions import AlertError
+    from monitoring.services.alerts import alert_acknowledge
+
+    alert = Alert.objects.filter(pk=alert_id, status=AlertStatus.NEW).first()
+    if alert is None:
+        return
+    with contextlib.suppress(AlertError):  # closed meanwhile: nothing to stop
+        alert_acknowledge(client=client, alert=alert, acting_user=acting_user)
+
+
+def _alert_resolved(client: Client, alert_id: int, acting_user: User) -> None:
+    """The incident is closed: its alert, if still open, is resolved (a wave that later rises
+    past its level reopens it, and a new incident follows)."""
+    from monitoring.exceptions import AlertError
+    from monitoring.services.alerts import alert_resolve
+
+    alert = Alert.objects.filter(pk=alert_id).exclude(
+        status__in=[AlertStatus.RESOLVED, AlertStatus.DISMISSED]
+    )
+    found = alert.first()
+    if found is None:
+        return
+    with contextlib.suppress(AlertError):
+        alert_resolve(client=client, alert=found, acting_user=acting_user, note="Incident closed.")
 
 
 def _locked(incident: Incident) -> Incident:
@@ -269,6 +303,7 @@ def incident_step_done(
     step.done_by = acting_user.email
     step.note = note.strip()
     step.save(update_fields=["done_at", "done_by", "note"])
+    _alert_taken(client, step.incident.alert_id, acting_user)
     late = step.done_at > step.due_at
     _event(
         step.incident,
@@ -325,7 +360,104 @@ def incident_status_set(
         note=f"{previous} -> {status}",
         status=status,
     )
+    desk_incident_refresh_on_commit(client=client)
     return incident
+
+
+def _agency_person(client: Client, user: User, what: str) -> None:
+    from agency.selectors import Access, client_access
+
+    if client_access(user=user, client=client) is not Access.FULL:
+        raise PermissionDeniedError(f"Only the agency's people on this brand {what}.")
+
+
+@transaction.atomic
+def incident_lead_set(
+    *, client: Client, incident: Incident, acting_user: User, lead: User | None = None
+) -> Incident:
+    """Make `lead` (the acting person when None: "take the lead") the incident's lead, and a
+    responder. The lead is who the overdue steps notify and who may allow a second reply. Only
+    the agency's people on the brand lead; the same lead again changes nothing."""
+    tenancy.require_tenant(client)
+    lead = lead or acting_user
+    _agency_person(client, acting_user, "hand the lead over")
+    if lead.pk != acting_user.pk:
+        _agency_person(client, lead, "lead an incident")
+    incident = _locked(incident)
+    _open(incident)
+    if incident.lead == lead.email:
+        return incident
+    previous, incident.lead = incident.lead, lead.email
+    if lead.email not in incident.responders:
+        incident.responders = [*incident.responders, lead.email]
+    incident.save(update_fields=["lead", "responders"])
+    _alert_taken(client, incident.alert_id, lead)
+    _changed(
+        client=client,
+        incident=incident,
+        kind=IncidentEventKind.LEAD,
+        verb="incident.lead",
+        acting_user=acting_user,
+        at=timezone.now(),
+        note=f"{previous or 'nobody'} -> {lead.email}",
+        lead=lead.email,
+    )
+    return incident
+
+
+@transaction.atomic
+def incident_join(*, client: Client, incident: Incident, acting_user: User) -> Incident:
+    """Join the incident as a responder (a second time changes nothing)."""
+    tenancy.require_tenant(client)
+    _agency_person(client, acting_user, "respond to incidents")
+    incident = _locked(incident)
+    _open(incident)
+    if acting_user.email in incident.responders:
+        return incident
+    incident.responders = [*incident.responders, acting_user.email]
+    incident.save(update_fields=["responders"])
+    _alert_taken(client, incident.alert_id, acting_user)
+    _changed(
+        client=client,
+        incident=incident,
+        kind=IncidentEventKind.NOTE,
+        verb="incident.joined",
+        acting_user=acting_user,
+        at=timezone.now(),
+        note=f"{acting_user.email} joined as a responder",
+    )
+    return incident
+
+
+MAX_NOTE = 2000
+
+
+@transaction.atomic
+def incident_note_add(
+    *, client: Client, incident: Incident, note: str, acting_user: User
+) -> IncidentEvent:
+    """A note on the incident's timeline (what someone found out, decided or was told), also
+    after closing: the review may go on."""
+    tenancy.require_tenant(client)
+    _agency_person(client, acting_user, "write on the timeline")
+    note = note.strip()
+    if not 1 <= len(note) <= MAX_NOTE:
+        raise IncidentError(f"Write the note (at most {MAX_NOTE} characters).", field="note")
+    event = IncidentEvent.objects.create(
+        incident=incident,
+        at=timezone.now(),
+        kind=IncidentEventKind.NOTE,
+        actor=acting_user.email,
+        note=note,
+    )
+    audit_record(
+        verb="incident.note",
+        acting_user=acting_user,
+        client_slug=client.slug,
+        incident=incident.pk,
+        event=event.pk,
+    )
+    return event
 
 
 @transaction.atomic
@@ -355,6 +487,11 @@ def incident_close(
     incident.closed_at = now
     incident.truth, incident.improvements, incident.lessons = truth, improvements, lessons
     incident.save(update_fields=["status", "closed_at", "truth", "improvements", "lessons"])
+    # The review is the checklist's last step: closing with it ticks it off.
+    incident.steps.filter(kind="review", done_at__isnull=True).update(
+        done_at=now, done_by=acting_user.email, note="Closed with the review."
+    )
+    _alert_resolved(client, incident.alert_id, acting_user)
     _changed(
         client=client,
         incident=incident,
@@ -365,6 +502,7 @@ def incident_close(
         note=f"Truth in the critique: {truth}.",
         truth=truth,
     )
+    desk_incident_refresh_on_commit(client=client)
     return incident
 
 
@@ -456,7 +594,8 @@ REPLY_ONCE = (
 MAX_RESPONSE = 10_000
 
 
-def _keys(mention: Mention) -> tuple[str, str]:
+def mention_keys(mention: Mention) -> tuple[str, str]:
+    """A mention's thread and author keys, as the reply-once constraints hold them."""
     thread = mention.thread_id or mention.external_id
     author = mention.author.handle if mention.author_id and mention.author else ""
     return (
@@ -483,10 +622,13 @@ def response_checked(
         raise IncidentError("A reply answers a mention.", field="mention")
     if mention.platform != platform:
         raise IncidentError("A reply goes on the platform of the mention.", field="platform")
-    return (text, *_keys(mention))
+    return (text, *mention_keys(mention))
 
 
-def _refusal(*, incident: Incident | None, thread_key: str, author_key: str) -> ReplyOnceError:
+def reply_once_refusal(
+    *, client: Client, incident: Incident | None, thread_key: str, author_key: str
+) -> ReplyOnceError:
+    """The refusal of a second reply, with when the brand's reply went out (brand's clock)."""
     counted = Response.objects.filter(kind=ResponseKind.REPLY, status__in=COUNTED)
     earlier = (
         counted.filter(thread_key=thread_key).first()
@@ -498,7 +640,9 @@ def _refusal(*, incident: Incident | None, thread_key: str, author_key: str) -> 
         if earlier.thread_key != thread_key:
             where = "this author in this incident"
         stamp = earlier.sent_at or earlier.created_at
-        at = f"{stamp:%H:%M} UTC"
+        from agency.templatetags.stormdesk import in_zone
+
+        at = in_zone(stamp, client.timezone)
     return ReplyOnceError(REPLY_ONCE.format(where=where, at=at), field="mention")
 
 
@@ -551,7 +695,9 @@ def response_record(
                 sent_at=at,
             )
     except IntegrityError as exc:
-        raise _refusal(incident=incident, thread_key=thread_key, author_key=author_key) from exc
+        raise reply_once_refusal(
+            client=client, incident=incident, thread_key=thread_key, author_key=author_key
+        ) from exc
     with transaction.atomic():
         if incident is not None:
             what = "Reply" if kind == ResponseKind.REPLY else "Own post"
@@ -561,6 +707,7 @@ def response_record(
             _event(
                 incident, kind=IncidentEventKind.RESPONSE, at=at, actor=acting_user.email, note=note
             )
+            desk_incident_refresh_on_commit(client=client)
         audit_record(
             verb="response.recorded",
             acting_user=acting_user,
@@ -650,3 +797,139 @@ def playbook_update(
         steps=len(rows),
     )
     return playbook
+
+
+# --- The brand's response settings ----------------------------------------------------------
+
+MAX_HOLIDAYS = 100
+RESPONSE_SETTINGS = (
+    "office_starts",
+    "office_ends",
+    "holidays",
+    "auto_incident_for_crisis",
+    "approval_required",
+)
+
+
+def holidays_checked(values: object) -> list[str]:
+    """Holidays as the brand's settings keep them: ISO dates (YYYY-MM-DD), each once, in order,
+    at most MAX_HOLIDAYS. Dates may be given as `date`s or such strings; anything else is
+    refused with what was wrong (SettingsError on `holidays`)."""
+    import re
+    from datetime import date
+
+    from monitoring.exceptions import SettingsError
+
+    if isinstance(values, str | bytes) or not hasattr(values, "__iter__"):
+        raise SettingsError("Give the holidays as a list of dates.", field="holidays")
+    days: set[date] = set()
+    for value in values:  # type: ignore[attr-defined]
+        if isinstance(value, date):
+            days.add(value.date() if isinstance(value, datetime) else value)
+            continue
+        text = str(value).strip() if isinstance(value, str) else ""
+        # date.fromisoformat also reads "20261225" and week dates ("2026-W52-5"): one form only.
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            shown = str(value)[:40] if isinstance(value, str) else type(value).__name__
+            raise SettingsError(
+                f"“{shown}” is not a date: write it as year-month-day, e.g. 2026-12-25.",
+                field="holidays",
+            )
+        try:
+            days.add(date.fromisoformat(text))
+        except ValueError:
+            raise SettingsError(
+                f"{text} is not a day of the calendar: check the month and the day.",
+                field="holidays",
+            ) from None
+    if len(days) > MAX_HOLIDAYS:
+        raise SettingsError(
+            f"At most {MAX_HOLIDAYS} holidays: remove the past ones first.", field="holidays"
+        )
+    return [day.isoformat() for day in sorted(days)]
+
+
+@transaction.atomic
+def response_settings_update(
+    *, client: Client, acting_user: User, **fields: object
+) -> ResponseSettings:
+    """Change the brand's response settings: office hours (`office_starts`, `office_ends`,
+    wall-clock times on the brand's clock, the end after the start), `holidays` (dates, kept
+    once each and in order, see holidays_checked), `auto_incident_for_crisis`, and
+    `approval_required` (crisis replies wait for the account manager's or the client's
+    approval; playbooks.sending keeps that wish as its policy event).
+
+    The agency's people on the brand change the settings; only account managers and admins
+    change `approval_required` (giving its current value is no change). Fields left out stay;
+    a change writes one audit event with what changed, and nothing changed writes none, so a
+    repeated call is harmless. Runs in the brand's schema (asserted)."""
+    from datetime import time as time_of_day
+
+    from agency.selectors import Access, client_access, user_can_manage_clients
+    from monitoring.exceptions import SettingsError
+    from playbooks.sending import approval_policy, response_approval_require
+
+    tenancy.require_tenant(client)
+    if client_access(user=acting_user, client=client) is not Access.FULL:
+        raise PermissionDeniedError(
+            "Only the agency's people on this brand change its response settings."
+        )
+    unknown = sorted(set(fields) - set(RESPONSE_SETTINGS))
+    if unknown:
+        raise SettingsError(f"'{unknown[0]}' is not a response setting.", field=unknown[0])
+    response_settings_get(client=client)  # created on first use
+    settings = ResponseSettings.objects.select_for_update().get(singleton=True)
+    changes: dict[str, object] = {}
+    for name in ("office_starts", "office_ends"):
+        if name in fields:
+            value = fields[name]
+            if not isinstance(value, time_of_day):
+                raise SettingsError("Give a time of day, e.g. 09:00.", field=name)
+            value = value.replace(second=0, microsecond=0, tzinfo=None)
+            if value != getattr(settings, name):
+                setattr(settings, name, value)
+                changes[name] = value.strftime("%H:%M")
+    if settings.office_ends <= settings.office_starts:
+        field = "office_ends" if "office_ends" in fields else "office_starts"
+        raise SettingsError(
+            "Office hours end after they start, on the same day "
+            f"({settings.office_starts:%H:%M} to {settings.office_ends:%H:%M} does not).",
+            field=field,
+        )
+    if "holidays" in fields:
+        holidays = holidays_checked(fields["holidays"])
+        before = [str(day) for day in settings.holidays]
+        if holidays != before:
+            settings.holidays = holidays
+            changes["holidays"] = {
+                "added": sorted(set(holidays) - set(before)),
+                "removed": sorted(set(before) - set(holidays)),
+            }
+    if "auto_incident_for_crisis" in fields:
+        auto = fields["auto_incident_for_crisis"]
+        if not isinstance(auto, bool):
+            raise SettingsError("Yes or no.", field="auto_incident_for_crisis")
+        if auto != settings.auto_incident_for_crisis:
+            settings.auto_incident_for_crisis = auto
+            changes["auto_incident_for_crisis"] = auto
+    if "approval_required" in fields:
+        required = fields["approval_required"]
+        if not isinstance(required, bool):
+            raise SettingsError("Yes or no.", field="approval_required")
+        if required != approval_policy(client=client):
+            if not user_can_manage_clients(user=acting_user):
+                raise PermissionDeniedError(
+                    "Only an account manager or an admin decides whether crisis replies need "
+                    "approval."
+                )
+            response_approval_require(client=client, required=required, acting_user=acting_user)
+            changes["approval_required"] = required
+    if changes:
+        settings.save()
+        audit_record(
+            verb="response_settings.updated",
+            acting_user=acting_user,
+            client_slug=client.slug,
+            changes=changes,
+        )
+    return settings

@@ -36,3 +36,18 @@ def notice_reminders(*, schema_name: str) -> int:
 def notice_reminders_all() -> int:
     """Periodic, in public: one reminder run per brand."""
     return tenancy.for_each_brand(notice_reminders)
+
+
+@shared_task(base=tenancy.TenantTask, acks_late=True)
+def desk_incident_refresh(*, schema_name: str) -> bool:
+    """The brand's open incident on the agency desk, with the wave's other platforms counted
+    again. Safe to run twice (the row is computed whole). True while an incident is open."""
+    from playbooks.desk import desk_incident_refresh as refresh
+
+    return refresh(client=current_client()) is not None
+
+
+@shared_task
+def desk_incidents_refresh_all() -> int:
+    """Periodic, in public: one desk refresh per brand."""
+    return tenancy.for_each_brand(desk_incident_refresh)

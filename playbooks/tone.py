@@ -41,13 +41,16 @@ LANGS = ("en", "nl", "sv")
 
 @dataclass(frozen=True, slots=True)
 class Finding:
-    """One problem in a draft. span: (start, end) of the offending text, None for the whole."""
+    """One problem in a draft. span: (start, end) of the offending text, None for the whole.
+    args: the values in the reason ("{}"), in order, for a caller that words it in another
+    language (too_long: platform name, characters, limit; language: the draft's, the thread's)."""
 
     code: str
     severity: Severity
     reason: str
     suggestion: str
     span: tuple[int, int] | None
+    args: tuple[str | int, ...] = ()
 
 
 # code -> (reason, suggestion); a reason with {} gets the numbers of the case.
@@ -434,10 +437,10 @@ def _pattern(lang: str, code: str) -> re.Pattern[str]:
     return re.compile("|".join(map(_phrase_pattern, phrases)), re.IGNORECASE)
 
 
-def _finding(code: str, span: tuple[int, int] | None, *args: object) -> Finding:
+def _finding(code: str, span: tuple[int, int] | None, *args: str | int) -> Finding:
     reason, suggestion = TEXTS[code]
     severity: Severity = "block" if code == "too_long" else "warn"
-    return Finding(code, severity, reason.format(*args) if args else reason, suggestion, span)
+    return Finding(code, severity, reason.format(*args) if args else reason, suggestion, span, args)
 
 
 def _links(text: str) -> list[tuple[int, int]]:

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from playbooks import api
+from playbooks import api, api_responses, api_settings
 
 urlpatterns = [
     path("incidents/", api.IncidentList.as_view(), name="incidents"),
@@ -15,4 +15,26 @@ urlpatterns = [
     ),
     path("incidents/<int:pk>/status/", api.IncidentStatusChange.as_view(), name="incident-status"),
     path("incidents/<int:pk>/close/", api.IncidentClose.as_view(), name="incident-close"),
+    # An incident's replies and own posts (playbooks.api_responses)
+    path(
+        "incidents/<int:pk>/responses/",
+        api_responses.IncidentResponses.as_view(),
+        name="incident-responses",
+    ),
+    path(
+        "incidents/<int:pk>/responses/record/",
+        api_responses.IncidentResponseRecord.as_view(),
+        name="incident-response-record",
+    ),
+    path("responses/<int:pk>/", api_responses.ResponseDetail.as_view(), name="response"),
+    path("responses/<int:pk>/send/", api_responses.ResponseSend.as_view(), name="response-send"),
+    path(
+        "responses/<int:pk>/approve/",
+        api_responses.ResponseApprove.as_view(),
+        name="response-approve",
+    ),
+    # The brand's response settings (playbooks.api_settings)
+    path(
+        "response-settings/", api_settings.ResponseSettingsView.as_view(), name="response-settings"
+    ),
 ]

@@ -40,6 +40,7 @@ from playbooks.notices import (
     notice_receipt_read,
     notice_send,
 )
+from playbooks.views_tone import tone_attrs, tone_findings
 
 # The bad rows a page shows of one import (the rest are counted).
 ERRORS_SHOWN = 200
@@ -161,10 +162,18 @@ def _incident(pk: int) -> Incident:
 
 def _notice_context(request: HttpRequest, incident: Incident, form: NoticeForm) -> dict[str, Any]:
     client = brand_of(request)
+    # The tone check on the text: live as it is written (htmx), and as it stands now for the
+    # first render and for a page without JavaScript ("Check the tone" re-renders it).
+    form.fields["body"].widget.attrs.update(
+        tone_attrs(panel="tone-body", kind="notice", field="body", incident=incident)
+    )
     return {
         "client": client,
         "incident": incident,
         "form": form,
+        "tone": tone_findings(
+            client=client, text=str(form["body"].value() or ""), kind="notice", incident=incident
+        ),
         "writes": writes(request) and incident.status != IncidentStatus.CLOSED,
         "counts": notice_read_counts(client=client, incident=incident),
         "active": employees_active_count(client=client),
@@ -183,6 +192,9 @@ def incident_notice_page(request: HttpRequest, pk: int) -> HttpResponse:
         return render(request, "playbooks/notice.html", _notice_context(request, incident, form))
     user = _writer(request)
     form = NoticeForm(request.POST)
+    if request.POST.get("check"):
+        # Only the tone check, nothing is sent: the page again with the findings on this text.
+        return render(request, "playbooks/notice.html", _notice_context(request, incident, form))
     if form.is_valid():
         data = form.cleaned_data
         try:

@@ -19,6 +19,7 @@ from agency.exceptions import StormdeskError
 from agency.models import SITUATION_ORIGINS, SITUATION_TIMINGS, STEP_WHO
 from monitoring.models import Level, Platform
 from monitoring.views.base import brand_of, writes
+from playbooks.lessons import playbook_lessons, playbooks_with_lessons_waiting
 from playbooks.models import Playbook
 from playbooks.services import MAX_PLAYBOOK_STEPS, playbook_update
 
@@ -70,7 +71,7 @@ StepFormSet = forms.formset_factory(StepForm, extra=2, max_num=MAX_PLAYBOOK_STEP
 @require_GET
 def playbooks_page(request: HttpRequest) -> HttpResponse:
     client = brand_of(request)
-    playbooks = list(Playbook.objects.prefetch_related("steps").order_by("-is_active", "id"))
+    playbooks = list(playbooks_with_lessons_waiting(client=client))
     return render(
         request,
         "playbooks/playbooks.html",
@@ -78,7 +79,7 @@ def playbooks_page(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _initial(playbook: Playbook) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+def playbook_initial(playbook: Playbook) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     return (
         {
             "name": playbook.name,
@@ -105,7 +106,7 @@ def _initial(playbook: Playbook) -> tuple[dict[str, Any], list[dict[str, Any]]]:
 def playbook_page(request: HttpRequest, pk: int) -> HttpResponse:
     client = brand_of(request)
     playbook = get_object_or_404(Playbook, pk=pk)
-    head, rows = _initial(playbook)
+    head, rows = playbook_initial(playbook)
     form, steps = PlaybookForm(initial=head), StepFormSet(initial=rows, prefix="steps")
     status = 200
     if request.method == "POST":
@@ -138,6 +139,7 @@ def playbook_page(request: HttpRequest, pk: int) -> HttpResponse:
             "form": form,
             "steps": steps,
             "writes": writes(request),
+            "lessons": playbook_lessons(client=client, playbook=playbook),
         },
         status=status,
     )

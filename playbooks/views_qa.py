@@ -27,6 +27,7 @@ from clients.models import Client, Language
 from monitoring.views.base import brand_of, writes
 from playbooks import qa
 from playbooks.models import Incident, QAPage, QAVersion
+from playbooks.views_tone import tone_attrs, tone_findings
 
 CACHE_CONTROL = "public, max-age=60, stale-while-revalidate=300"
 MISSING_CACHE_CONTROL = "public, max-age=15"
@@ -134,6 +135,8 @@ class QAForm(forms.Form):
     def __init__(self, *args: Any, rows: int = ROWS, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.rows = rows
+        # Field name -> its tone findings (None: no text), filled by `_with_tone`.
+        self.tone: dict[str, Any] = {}
         for n in range(rows):
             self.fields[f"q_{n}"] = forms.CharField(
                 label=_("Question %(n)d") % {"n": n + 1},
@@ -149,6 +152,15 @@ class QAForm(forms.Form):
 
     def rows_of_fields(self) -> list[tuple[forms.BoundField, forms.BoundField]]:
         return [(self[f"q_{n}"], self[f"a_{n}"]) for n in range(self.rows)]
+
+    # The texts the tone check reads: the introduction and the answers (the questions are the
+    # public's own words).
+    def toned_fields(self) -> list[str]:
+        return ["intro", *(f"a_{n}" for n in range(self.rows))]
+
+    def rows_with_tone(self) -> list[tuple[forms.BoundField, forms.BoundField, Any]]:
+        """(question, answer, the answer's tone findings) per row; see `_with_tone`."""
+        return [(q, a, self.tone.get(a.name)) for q, a in self.rows_of_fields()]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -208,6 +220,29 @@ def _form_from(version: QAVersion | None, client: Client) -> QAForm:
     return QAForm(initial=initial, rows=_rows_for(len(version.entries)))
 
 
+def _with_tone(form: QAForm, client: Client, incident: Incident) -> QAForm:
+    """The form with the tone check on its introduction and answers: each text field posts
+    the form to the tone check as it changes (htmx) into its panel, and `form.tone` holds
+    their findings now (the latest version's, or what was just posted), for the first render
+    and for a page without JavaScript. No query: a Q&A text needs no incident lookup."""
+    language = form["language"].value()
+    language = language if language in Language.values else None
+    tone: dict[str, Any] = {}
+    for name in form.toned_fields():
+        form.fields[name].widget.attrs.update(
+            tone_attrs(panel=f"tone-{name}", kind="qa", field=name, incident=incident)
+        )
+        tone[name] = tone_findings(
+            client=client,
+            text=str(form[name].value() or ""),
+            kind="qa",
+            language=language,
+            incident=incident,
+        )
+    form.tone = tone
+    return form
+
+
 def _editor(
     request: HttpRequest, incident: Incident, form: QAForm | None = None, status: int = 200
 ) -> HttpResponse:
@@ -215,6 +250,9 @@ def _editor(
     page: QAPage | None = qa.qa_page_of(client=client, incident=incident)
     versions = qa.qa_versions(client=client, page=page) if page is not None else []
     published = page.published if page is not None else None
+    form = form or _form_from(versions[0] if versions else None, client)
+    if writes(request):  # (a client viewer gets no form)
+        _with_tone(form, client, incident)
     return render(
         request,
         "playbooks/qa_edit.html",
@@ -228,7 +266,7 @@ def _editor(
             "writes": writes(request),
             # A draft newer than the published version may be published.
             "publishable_after": published.number if published is not None else 0,
-            "form": form or _form_from(versions[0] if versions else None, client),
+            "form": form,
         },
         status=status,
     )

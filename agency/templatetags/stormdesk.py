@@ -56,6 +56,21 @@ def age(value: datetime | None) -> str:
 
 
 @register.filter
+def span_of(minutes: float | None) -> str:
+    """A long span of minutes as people say it: "2 h 05 min", "3 days 4 h"."""
+    if minutes is None:
+        return ""
+    total = max(0, int(minutes))
+    if total < 60:
+        return _("%(n)d min") % {"n": total}
+    hours, rest = divmod(total, 60)
+    if hours < 48:
+        return _("%(h)d h %(m)02d min") % {"h": hours, "m": rest}
+    days, hours = divmod(hours, 24)
+    return ngettext("%(n)d day %(h)d h", "%(n)d days %(h)d h", days) % {"n": days, "h": hours}
+
+
+@register.filter
 def compact(value: int | None) -> str:
     """A follower count as people say it: 14, 9.1k, 54k, 1.2M."""
     if value is None:
@@ -92,3 +107,11 @@ def escalation_target(key: str) -> str:
     from monitoring.models import EscalationTarget
 
     return str(dict(EscalationTarget.choices).get(key, key))
+
+
+@register.filter
+def incident_status(key: str) -> str:
+    """An incident's status in the page's language ("responding" -> "Reageren")."""
+    from playbooks.models import IncidentStatus
+
+    return str(dict(IncidentStatus.choices).get(key, key))

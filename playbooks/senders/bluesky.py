@@ -9,7 +9,11 @@ each by uri and cid: the mention's raw post view gives both (`uri`, `cid`, and i
 
 The record key is a TID made from the response's draft time and row (base.SendKey): the same
 response always asks for the same record, and a second createRecord with it cannot make a
-second post. The permalink is bsky.app's, with the handle and the record key.
+second post. The server refuses that second createRecord without saying why (its repository
+holds one value per key: an InternalServerError, 500), so a 500 is followed by
+`com.atproto.repo.getRecord` of the key: a record there is this response's, sent by an earlier
+try whose answer was lost, and the send is done; none there, the 500 stands. The permalink is
+bsky.app's, with the handle and the record key.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from typing import Any
 
 import httpx
 
-from monitoring.connectors.base import Http, Tokens, json_or_none
+from monitoring.connectors.base import ConnectorError, Http, Tokens, json_or_none
 from monitoring.connectors.bluesky import PDS_URL, SESSION_ENDED, SESSION_SECONDS
 from playbooks.senders.base import (
     Sender,
@@ -95,6 +99,19 @@ class BlueskySender(Sender):
         _SESSIONS.put(held, f"{did} {token}", SESSION_SECONDS)
         return did, token
 
+    def _record(self, http: Http, did: str, rkey: str) -> dict[str, Any] | None:
+        """The account's post at `rkey`, when the server has one."""
+        try:
+            response = http.get(
+                f"{self.base_url}/xrpc/com.atproto.repo.getRecord",
+                params={"repo": did, "collection": POST, "rkey": rkey},
+                refusal=self.refusal,
+            )
+        except ConnectorError:  # not there, or not readable now: the refusal stands
+            return None
+        body = json_or_none(response)
+        return body if isinstance(body, dict) and answered_id(body, "uri") else None
+
     def send_reply(
         self,
         target: Target,
@@ -151,6 +168,14 @@ class BlueskySender(Sender):
                 if attempt == 2:
                     raise
                 did, token = self._session(http, credentials, fresh=True)
+            except SendError as exc:
+                if exc.status != 500:  # not what a server answers for a key taken
+                    raise
+                found = self._record(http, did, rkey)
+                if found is None:
+                    raise
+                body = found  # out already, by an earlier try: nothing is sent twice
+                break
         uri = answered_id(body, "uri")
         handle = str(credentials.get("handle") or did).lstrip("@")
         made = uri or f"at://{did}/{POST}/{rkey}"

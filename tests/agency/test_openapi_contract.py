@@ -58,6 +58,7 @@ from clients.middleware import TenantMiddleware
 from clients.models import Client
 from clients.services import client_export_request, client_onboard
 from monitoring.models import Author, DeadLetter, ImportJob, Mention, Source, WatchCheck, Wave
+from playbooks.models import Response
 from playbooks.services import incident_open
 from tests.conftest import World
 from tests.monitoring.factories import make_alert, make_source, mention
@@ -183,8 +184,31 @@ def _seed_brand(client: Client, *, marker: str) -> dict[str, list[Any]]:
             checked_at=now, by=f"{marker}@example.test", outcome="alert", alert=alert, note=marker
         )
         incident = incident_open(client=client, alert=alert, acting_user=None)
+        # A draft reply to the mention, and an own post: the responses' endpoints have their ids.
+        reply = Response.objects.create(
+            incident=incident,
+            kind="reply",
+            platform="x",
+            mention=Mention.objects.get(external_id=f"{marker}-0"),
+            thread_key=f"x:{marker}-0",
+            author_key=f"x:someone-{marker}",
+            text=f"We are sorry {marker}",
+            status="draft",
+            created_by=f"{marker}@example.test",
+            created_at=now,
+        )
+        post = Response.objects.create(
+            incident=incident,
+            kind="post",
+            platform="x",
+            text=f"Our statement {marker}",
+            status="draft",
+            created_by=f"{marker}@example.test",
+            created_at=now,
+        )
     return {
         "incidents": [incident.pk],
+        "responses": [reply.pk, post.pk],
         "sources": [source.pk],
         "hooks": [str(source.public_id)],
         "dead-letters": [letter.pk, discarded.pk],

@@ -180,3 +180,18 @@ def shot(page: Any, name: str) -> Path:
     path = SHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def serious(page: Any) -> list[str]:
+    """The page's serious and critical accessibility violations (axe), by rule id."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    return [
+        v["id"] for v in results.response["violations"] if v["impact"] in ("serious", "critical")
+    ]
+
+
+def fits(page: Any, width: int) -> bool:
+    """Whether the page is no wider than `width` (no sideways scroll on a phone)."""
+    return bool(page.evaluate("document.documentElement.scrollWidth") <= width)

@@ -4,22 +4,14 @@ finds no control that writes, the detail on a phone, accessibility."""
 from __future__ import annotations
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 
 from clients import tenancy
 from monitoring.models import Alert
-from tests.browser.conftest import PHONE, log_in, shot
+from tests.browser.conftest import PHONE, log_in, serious, shot
 from tests.monitoring.factories import make_alert
 from tests.monitoring.test_alert_pages import with_wave
 
 pytestmark = [pytest.mark.django_db, pytest.mark.browser]
-
-
-def serious(page) -> list[str]:  # type: ignore[no-untyped-def]
-    results = Axe().run(page)
-    return [
-        v["id"] for v in results.response["violations"] if v["impact"] in ("serious", "critical")
-    ]
 
 
 def test_staff_acknowledge_and_dismiss_from_the_page(world, site, chromium):

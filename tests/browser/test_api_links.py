@@ -4,18 +4,10 @@ reads it (webhooks included); a user without a brand is shown no link that would
 from __future__ import annotations
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 
-from tests.browser.conftest import PHONE, log_in, shot
+from tests.browser.conftest import PHONE, log_in, serious, shot
 
 pytestmark = [pytest.mark.django_db, pytest.mark.browser]
-
-
-def serious(page) -> list[str]:  # type: ignore[no-untyped-def]
-    results = Axe().run(page)
-    return [
-        v["id"] for v in results.response["violations"] if v["impact"] in ("serious", "critical")
-    ]
 
 
 def test_a_viewer_follows_the_api_link_to_the_brands_schema(world, site, chromium):

@@ -7,8 +7,7 @@ import pytest
 
 from clients.models import ClientExport
 from clients.services import schema_exists
-from tests.browser.conftest import PHONE, log_in, shot
-from tests.browser.test_alerts import serious
+from tests.browser.conftest import PHONE, log_in, serious, shot
 
 pytestmark = [pytest.mark.django_db, pytest.mark.browser]
 

@@ -20,8 +20,7 @@ from agency.models import ContactMethod, Notification
 from agency.notifications import notification_deliver
 from agency.transports import vapid_public_key
 from tests.agency.test_transports import push_device
-from tests.browser.conftest import DESK, PHONE, log_in, shot
-from tests.browser.test_alerts import serious
+from tests.browser.conftest import DESK, PHONE, log_in, serious, shot
 
 pytestmark = [pytest.mark.django_db, pytest.mark.browser]
 

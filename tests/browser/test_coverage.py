@@ -6,8 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.agency.test_coverage import day_desk
-from tests.browser.conftest import DESK, PHONE, log_in, shot
-from tests.browser.test_alerts import serious
+from tests.browser.conftest import DESK, PHONE, log_in, serious, shot
 
 pytestmark = [pytest.mark.django_db, pytest.mark.browser]
 

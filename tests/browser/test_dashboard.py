@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import PHONE, log_in, shot
-from tests.browser.test_alerts import serious
+from tests.browser.conftest import PHONE, log_in, serious, shot
 from tests.monitoring.test_dashboard import dashboard_world
 
 pytestmark = [pytest.mark.django_db, pytest.mark.browser]

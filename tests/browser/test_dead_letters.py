@@ -9,14 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 
 from agency.models import User
 from clients import tenancy
 from monitoring.models import DeadLetter, ImportJob, Mention
 from monitoring.services import imports
 from monitoring.services.imports import import_job_run
-from tests.browser.conftest import PHONE, log_in, shot
+from tests.browser.conftest import PHONE, fits, log_in, serious, shot
 from tests.monitoring.factories import make_source, mention
 from tests.monitoring.test_dead_letter_pages import NAIVE, changed, letters_of
 
@@ -34,17 +33,6 @@ def _in_english(db):  # type: ignore[no-untyped-def]
 @pytest.fixture(autouse=True)
 def _import_root(settings, tmp_path):
     settings.IMPORT_ROOT = tmp_path
-
-
-def serious(page: Any) -> list[str]:
-    results = Axe().run(page)
-    return [
-        v["id"] for v in results.response["violations"] if v["impact"] in ("serious", "critical")
-    ]
-
-
-def fits(page: Any, width: int) -> bool:
-    return bool(page.evaluate("document.documentElement.scrollWidth") <= width)
 
 
 def test_staff_replay_a_dead_letter_with_a_corrected_payload(world, site, chromium):

@@ -10,8 +10,7 @@ from agency.models import Notification
 from clients import tenancy
 from monitoring.models import Alert, AlertStatus, EscalationPolicy
 from monitoring.services.escalation import escalation_start
-from tests.browser.conftest import PHONE, log_in, shot
-from tests.browser.test_alerts import serious
+from tests.browser.conftest import PHONE, log_in, serious, shot
 from tests.monitoring.test_escalation import MONDAY_NOON, raise_alert, step
 
 pytestmark = [pytest.mark.django_db, pytest.mark.browser]

@@ -11,8 +11,7 @@ import pytest
 from clients import tenancy
 from playbooks.models import Incident
 from playbooks.services import incident_open
-from tests.browser.conftest import PHONE, log_in, shot
-from tests.browser.test_alerts import serious
+from tests.browser.conftest import PHONE, log_in, serious, shot
 from tests.monitoring.test_escalation import raise_alert
 from tests.playbooks.test_incidents import NIGHT
 

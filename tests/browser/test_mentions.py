@@ -5,9 +5,8 @@ sideways scroll); accessibility at both sizes."""
 from __future__ import annotations
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 
-from tests.browser.conftest import SHOTS, log_in, shot
+from tests.browser.conftest import SHOTS, log_in, serious, shot
 from tests.monitoring.factories import mention
 from tests.monitoring.test_alert_pages import with_wave
 from tests.monitoring.test_mention_pages import alpha_stream, stream
@@ -17,13 +16,6 @@ pytestmark = [pytest.mark.django_db, pytest.mark.browser]
 
 HOST = "alpha.agency.localhost"
 SMALL_PHONE = {"width": 375, "height": 812}
-
-
-def serious(page) -> list[str]:  # type: ignore[no-untyped-def]
-    results = Axe().run(page)
-    return [
-        v["id"] for v in results.response["violations"] if v["impact"] in ("serious", "critical")
-    ]
 
 
 def texts(page) -> list[str]:  # type: ignore[no-untyped-def]

@@ -5,13 +5,12 @@ access on a phone; a viewer reads the settings without a control; accessibility.
 from __future__ import annotations
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 
 from agency.models import Membership, Role, User
 from clients import tenancy
 from clients.models import Client
 from monitoring.models import BrandSettings
-from tests.browser.conftest import DESK, log_in, shot
+from tests.browser.conftest import DESK, log_in, serious, shot
 
 pytestmark = [pytest.mark.django_db, pytest.mark.browser]
 
@@ -24,13 +23,6 @@ def _english(world):  # type: ignore[no-untyped-def]
 
 PHONE = {"width": 375, "height": 812}
 ALPHA = "alpha.agency.localhost"
-
-
-def serious(page) -> list[str]:  # type: ignore[no-untyped-def]
-    results = Axe().run(page)
-    return [
-        v["id"] for v in results.response["violations"] if v["impact"] in ("serious", "critical")
-    ]
 
 
 def no_sideways_scroll(page) -> bool:  # type: ignore[no-untyped-def]

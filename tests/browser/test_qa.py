@@ -4,15 +4,12 @@ language, no sideways scroll, axe); a client viewer reads the editor with no con
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 
 from agency.models import User
 from clients import tenancy
 from playbooks.models import QAPage
-from tests.browser.conftest import DESK, log_in, shot
+from tests.browser.conftest import DESK, fits, log_in, serious, shot
 from tests.playbooks.test_qa import draft, incident_of
 
 pytestmark = [pytest.mark.django_db, pytest.mark.browser]
@@ -24,17 +21,6 @@ SMALL_PHONE = {"width": 375, "height": 812}
 def _in_english(db):  # type: ignore[no-untyped-def]
     """Everyone chose English (alpha speaks Dutch otherwise): the tests read the English text."""
     User.objects.update(language="en")
-
-
-def serious(page: Any) -> list[str]:
-    results = Axe().run(page)
-    return [
-        v["id"] for v in results.response["violations"] if v["impact"] in ("serious", "critical")
-    ]
-
-
-def fits(page: Any, width: int) -> bool:
-    return bool(page.evaluate("document.documentElement.scrollWidth") <= width)
 
 
 def test_staff_publish_and_a_visitor_reads_the_short_link_on_a_phone(world, site, chromium):

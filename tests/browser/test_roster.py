@@ -13,8 +13,7 @@ from django.utils import timezone
 from agency.models import ShiftSwap, SwapStatus, User
 from agency.roster import PersonShift, person_shifts, swap_offer, swap_take
 from tests.agency.test_roster_pages import AMS, desks
-from tests.browser.conftest import DESK, PHONE, log_in, shot
-from tests.browser.test_alerts import serious
+from tests.browser.conftest import DESK, PHONE, log_in, serious, shot
 from tests.conftest import World
 
 pytestmark = [pytest.mark.django_db, pytest.mark.browser]

@@ -7,12 +7,11 @@ from __future__ import annotations
 import json
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 
 from agency.models import User
 from clients import tenancy
 from monitoring.models import Source
-from tests.browser.conftest import PHONE, log_in, shot
+from tests.browser.conftest import PHONE, log_in, serious, shot
 from tests.monitoring.test_source_pages import (
     SEARCH,
     SECRET,
@@ -30,13 +29,6 @@ HOST = "alpha.agency.localhost"
 def _english(world):  # type: ignore[no-untyped-def]
     """The pages in English, whatever the brand's language (the person's choice wins)."""
     User.objects.update(language="en")
-
-
-def serious(page) -> list[str]:  # type: ignore[no-untyped-def]
-    results = Axe().run(page)
-    return [
-        v["id"] for v in results.response["violations"] if v["impact"] in ("serious", "critical")
-    ]
 
 
 def test_staff_add_a_source_correct_an_error_and_test_the_connection(world, site, chromium, x_api):  # noqa: F811

@@ -11,8 +11,7 @@ from django.utils import timezone
 
 from clients import tenancy
 from monitoring.models import WatchCheck
-from tests.browser.conftest import PHONE, log_in, shot
-from tests.browser.test_alerts import serious
+from tests.browser.conftest import PHONE, log_in, serious, shot
 from tests.monitoring.factories import make_alert
 
 pytestmark = [pytest.mark.django_db, pytest.mark.browser]

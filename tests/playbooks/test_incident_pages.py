@@ -224,7 +224,9 @@ def test_the_pages_cost_a_fixed_number_of_queries(world):
 
 LIST_QUERIES = 5  # what every brand page costs (4: session, user, access), and the list
 # the incident, its steps, its events, the alert's events and the pages sent
-DETAIL_QUERIES = 12  # and the first-response clock: the first negative post, answers, settings
+# and the first-response clock: the first negative post, answers, settings; the respond part:
+# the answers' counts, the Q&A page, the notices' read counts; who may lead (the brand's people)
+DETAIL_QUERIES = 16
 
 
 SENDABLE = st.characters(exclude_categories=["Cs"])
@@ -317,3 +319,84 @@ def test_the_page_shows_the_first_response_clock(world):
         )
     text = browser.get(f"/incidents/{incident.pk}/").content.decode()
     assert "The outrage is on Instagram; the first answer went to X." in text
+
+
+def test_someone_takes_the_lead_of_an_incident_the_crisis_rule_opened(world):
+    incident = opened(world.alpha, by=None)  # by routing: nobody leads yet
+    staff = page(world, world.staff_a, world.alpha)
+    html = staff.get(f"/incidents/{incident.pk}/").content.decode()
+    assert '<strong class="overdue">nobody yet</strong>' in html and "Take the lead" in html
+    assert staff.post(f"/incidents/{incident.pk}/lead/").status_code == 302
+    staff.post(f"/incidents/{incident.pk}/join/")  # a lead is a responder already
+    with tenancy.tenant_context(world.alpha):
+        found = Incident.objects.get(pk=incident.pk)
+        assert (found.lead, found.responders) == (world.staff_a.email, [world.staff_a.email])
+        assert found.events.filter(kind="lead", note=f"nobody -> {world.staff_a.email}").exists()
+    tenancy.reset_to_public()
+    # The manager joins, then the lead goes to the manager; staff of another brand may not lead.
+    manager = page(world, world.manager, world.alpha)
+    manager.post(f"/incidents/{incident.pk}/join/")
+    staff.post(f"/incidents/{incident.pk}/lead/", {"lead": world.manager.email})
+    staff.post(f"/incidents/{incident.pk}/lead/", {"lead": world.staff_b.email})
+    with tenancy.tenant_context(world.alpha):
+        found = Incident.objects.get(pk=incident.pk)
+        assert found.lead == world.manager.email
+        assert found.responders == [world.staff_a.email, world.manager.email]
+    tenancy.reset_to_public()
+    html = staff.get(f"/incidents/{incident.pk}/").content.decode()
+    assert "Choose one of the agency&#x27;s people on this brand." in html
+
+
+def test_a_note_on_the_timeline_and_what_a_viewer_and_another_brand_may_do(world):
+    incident = opened(world.alpha, by=world.staff_a)
+    staff = page(world, world.staff_a, world.alpha)
+    response = staff.post(f"/incidents/{incident.pk}/note/", {"note": "The baker called back."})
+    assert response.status_code == 302 and response["Location"].endswith("#timeline")
+    html = staff.get(f"/incidents/{incident.pk}/").content.decode()
+    assert "The baker called back." in html
+    assert staff.post(f"/incidents/{incident.pk}/note/", {"note": "  "}).status_code == 400
+    viewer = page(world, world.viewer_a, world.alpha)
+    html = viewer.get(f"/incidents/{incident.pk}/").content.decode()
+    assert "The baker called back." in html
+    assert "Add the note" not in html and "Take the lead" not in html
+    for action in ("note", "lead", "join"):
+        assert viewer.post(f"/incidents/{incident.pk}/{action}/", {"note": "x"}).status_code == 403
+        other = page(world, world.staff_b, world.bravo)
+        assert other.post(f"/incidents/{incident.pk}/{action}/", {"note": "x"}).status_code == 404
+    with tenancy.tenant_context(world.alpha):
+        assert list(incident.events.filter(kind="note").values_list("note", flat=True)) == [
+            "The baker called back."
+        ]
+    tenancy.reset_to_public()
+
+
+def test_working_the_incident_stops_the_paging_and_closing_it_resolves_the_alert(world):
+    from monitoring.models import Alert
+
+    incident = opened(world.alpha, by=None)  # opened by the crisis rule: the alert is new
+    with tenancy.tenant_context(world.alpha):
+        assert Alert.objects.get(pk=incident.alert_id).status == "new"
+    tenancy.reset_to_public()
+    staff = page(world, world.staff_a, world.alpha)
+    staff.post(f"/incidents/{incident.pk}/lead/")
+    with tenancy.tenant_context(world.alpha):
+        alert = Alert.objects.get(pk=incident.alert_id)
+        assert (alert.status, alert.acknowledged_by) == ("acknowledged", world.staff_a.email)
+        review = incident.steps.filter(kind="review").first()
+    tenancy.reset_to_public()
+    staff.post(
+        f"/incidents/{incident.pk}/close/",
+        {"truth": "partly", "improvements": "Check the cold chain", "lessons": ""},
+    )
+    with tenancy.tenant_context(world.alpha):
+        alert = Alert.objects.get(pk=incident.alert_id)
+        assert (alert.status, alert.close_note) == ("resolved", "Incident closed.")
+        assert review is not None  # every playbook ends with the review: ticked by closing
+        review.refresh_from_db()
+        assert review.done_by == world.staff_a.email
+    tenancy.reset_to_public()
+    # Opened by a person from the alert: that person is on it.
+    other = opened(world.alpha, by=world.staff_a)
+    with tenancy.tenant_context(world.alpha):
+        assert Alert.objects.get(pk=other.alert_id).status == "acknowledged"
+    tenancy.reset_to_public()

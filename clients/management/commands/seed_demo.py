@@ -1,7 +1,10 @@
 """Create the demo agency: two brands with a week of mentions (Acme with a live wave and its
 alert) and a login for every role; Acme's day desk, with the staff member taking the next
 twelve hours so that the crisis pages them, and their phone subscribed to Web Push at the demo's
-local push capture (bin/push_capture.py). Safe to run again."""
+local push capture (bin/push_capture.py). Acme's response is set up before its wave (office
+hours and holidays, employees, ambassadors: playbooks.demo), and its own accounts on Instagram,
+X and Facebook may send: the platforms' stand-in (bin/platform_standin.py) knows them from
+var/platforms/accounts.json, written here. Safe to run again."""
 
 import base64
 import json
@@ -23,6 +26,7 @@ from clients.models import Client
 from clients.services import client_onboard
 from monitoring.demo import demo_monitoring_seed
 from monitoring.services.escalation import escalation_policy_update
+from playbooks.demo import demo_accounts_seed, demo_response_seed
 
 # name, slug, time zone, language
 BRANDS = [
@@ -32,6 +36,8 @@ BRANDS = [
 DEMO_DOMAIN = "stormdesk.localhost"
 # The demo phone's push endpoint (bin/push_capture.py; bin/demo starts it).
 PUSH_CAPTURE = os.environ.get("DEMO_PUSH_URL", "http://127.0.0.1:8026/push/staff")
+# Acme's name on the platforms (its Instagram and X accounts).
+ACME_HANDLE = "acmecoffee"
 
 
 class Command(BaseCommand):
@@ -59,11 +65,21 @@ class Command(BaseCommand):
                 repeat=1,
                 watch_waits_for_morning=False,
             )
+        manager = User.objects.get(email=f"manager@{DEMO_DOMAIN}")
+        accounts: list[dict[str, Any]] = []
         for slug, brand in clients.items():
             with tenancy.tenant_context(brand):
+                if slug == "acme":
+                    # Before the wave: its incident's playbook is chosen by these settings,
+                    # and its fans' posts carry the ambassador flag.
+                    for line in demo_response_seed(client=brand, acting_user=manager):
+                        self.stdout.write(f"{brand.name}: {line}")
                 stored = demo_monitoring_seed(client=brand, wave=slug == "acme")
+                if slug == "acme":
+                    accounts += demo_accounts_seed(client=brand, handle=ACME_HANDLE)
             if stored:
                 self.stdout.write(f"{brand.name}: {stored} demo mentions")
+        self._platforms(accounts)
         self.stdout.write(f"Demo logins (password: {options['password']}):")
         for email, label, scope in rows:
             self.stdout.write(f"  {email:<36} {label:<16} {scope}")
@@ -174,3 +190,17 @@ class Command(BaseCommand):
         mail = contact_method_add(user=staff, kind="email", target=staff.email, label="Work mail")
         contact_method_verify(token=verify_token(mail))
         self.stdout.write(f"staff@{DEMO_DOMAIN}: Web Push to the demo phone at {PUSH_CAPTURE}")
+
+    def _platforms(self, accounts: list[dict[str, Any]]) -> None:
+        """What the platforms' stand-in knows: the brands' accounts with their tokens, as the
+        platforms that issued them would (readable by this user only)."""
+        folder = Path(
+            getattr(settings, "DEMO_PLATFORMS_DIR", Path(settings.BASE_DIR) / "var" / "platforms")
+        )
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / "accounts.json"
+        path.touch(mode=0o600)
+        path.chmod(0o600)
+        path.write_text(json.dumps({"accounts": accounts}, indent=2) + "\n")
+        names = ", ".join(sorted({f"{a['brand']} on {a['platform']}" for a in accounts}))
+        self.stdout.write(f"Platform accounts ({names}) for the stand-in in {path}")
