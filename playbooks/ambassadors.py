@@ -22,7 +22,13 @@ from clients import tenancy
 from monitoring.models import Author, Mention, Wave
 from monitoring.services.authors import author_flags_set, author_handle_clean
 from playbooks.exceptions import IncidentError
-from playbooks.models import Ambassador, AmbassadorAccount, Incident
+from playbooks.models import (
+    Ambassador,
+    AmbassadorAccount,
+    Incident,
+    IncidentEvent,
+    IncidentEventKind,
+)
 from playbooks.notices import public_title
 
 if TYPE_CHECKING:
@@ -173,6 +179,7 @@ def wave_balance(*, client: Client, wave: Wave) -> tuple[Balance, Balance]:
     return _balance(live.filter(wave=wave)), _balance(before)
 
 
+@transaction.atomic
 def ambassadors_message(
     *,
     client: Client,
@@ -215,6 +222,14 @@ def ambassadors_message(
             at=at,
         )
         sent += 1
+    IncidentEvent.objects.create(
+        incident=incident,
+        at=at,
+        kind=IncidentEventKind.NOTE,
+        actor=acting_user.email,
+        note=f"Message to the ambassadors ({sent}), out of band"
+        + (f", with the Q&A page: {qa_link}" if qa_link else ""),
+    )
     audit_record(
         verb="ambassadors.messaged",
         acting_user=acting_user,

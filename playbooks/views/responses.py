@@ -176,6 +176,7 @@ def _context(request: HttpRequest, incident: Incident, **forms: Any) -> dict[str
         "clock": clock_of(client, incident),
         "origin": origin,
         "origin_name": platform_name(origin),
+        "origin_posts": _sends_from_desk(origin, ResponseKind.POST),
         "qa_link": qa_link,
         "qa_page": qa_page_of(client=client, incident=incident),
         "to_answer": to_answer,

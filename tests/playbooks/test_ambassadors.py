@@ -118,9 +118,20 @@ def test_ambassadors_in_the_wave_the_balance_and_a_message_out_of_band(world):
                 acting_user=world.staff_a,
             )
         assert sent == 1
+        # On the incident's timeline, each time it went out.
+        notes = list(incident.events.filter(kind="note").values_list("note", flat=True))
+        assert (
+            notes.count(
+                "Message to the ambassadors (1), out of band, with the Q&A page: https://alpha.example/qa/abc/"
+            )
+            == 2
+        )
     (row,) = Notification.objects.filter(to_address="fien@fans.test")
     notification_deliver(notification_id=row.pk)
     assert "https://alpha.example/qa/abc/" in mail.outbox[0].body
+    # The fans never see the desk's alert title, only the brand's own words.
+    assert alert.title not in mail.outbox[0].subject
+    assert mail.outbox[0].subject.startswith("Alpha Bakery: ")
     with tenancy.tenant_context(world.alpha):
         ambassador_remove(client=world.alpha, ambassador=fan, acting_user=world.staff_a)
         assert not Author.objects.filter(is_ambassador=True).exists()
