@@ -41,6 +41,7 @@ def test_staff_open_an_incident_from_an_alert_with_its_playbook_and_checklist(wo
         ("alert", "raised"),
         ("incident", "opened"),
         ("incident", "playbook"),
+        ("alert", "acknowledged"),  # the person who opened it is on it: the paging stops
     ]
     # Again: the open one, not a second.
     again = api.post("/api/v1/incidents/", {"alert": alert.pk}, format="json")
