@@ -22,7 +22,6 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from agency.exceptions import PermissionDeniedError
 from agency.models import SITUATION_ORIGINS, SITUATION_TIMINGS, STEP_WHO
 from agency.services import audit_record
 from clients import tenancy
@@ -36,7 +35,7 @@ from playbooks.models import (
     Playbook,
     PlaybookChange,
 )
-from playbooks.services import playbook_update
+from playbooks.services import playbook_update, require_agency_person
 from playbooks.stepdiff import Change, StepState, playbook_changes
 
 if TYPE_CHECKING:
@@ -165,18 +164,11 @@ def lessons_refusal(incident: Incident) -> str | None:
     return None
 
 
-def _may_change(client: Client, acting_user: User) -> None:
-    from agency.selectors import Access, client_access
-
-    if client_access(user=acting_user, client=client) is not Access.FULL:
-        raise PermissionDeniedError("Only the agency's people on this brand change playbooks.")
-
-
 def _checked(client: Client, incident: Incident, acting_user: User) -> tuple[Incident, Playbook]:
     """The incident and its playbook, locked, once the person may change it and the incident's
     lessons may change it."""
     tenancy.require_tenant(client)
-    _may_change(client, acting_user)
+    require_agency_person(client, acting_user, "change playbooks")
     incident = Incident.objects.select_for_update().get(pk=incident.pk)
     refusal = lessons_refusal(incident)
     if refusal is not None or incident.playbook_id is None:

@@ -413,11 +413,11 @@ def notice_draft(*, client: Client, incident: Incident) -> tuple[str, str]:
     """The subject and body the notice page starts from, in the brand's language: what
     happened, the guideline for personal accounts, the Q&A page if one is published."""
     tenancy.require_tenant(client)
-    from playbooks.qa import qa_page_of, qa_short_url
+    from playbooks.qa import qa_link_of, qa_page_of
 
     texts = _texts(client)
     page = qa_page_of(client=client, incident=incident)
-    link = qa_short_url(client=client, page=page) if page and page.published else ""
+    link = qa_link_of(client=client, page=page) or ""
     qa = texts["qa"].format(link=link) if link else texts["no_qa"]
     title = public_title(client=client, incident=incident, page=page)
     values = {"brand": client.name, "title": title}

@@ -204,12 +204,19 @@ def qa_short_url(*, client: Client, page: QAPage) -> str:
     return f"{scheme}://{Client.host_for(client.slug)}{port}/qa/{page.code}/"
 
 
+def qa_link_of(*, client: Client, page: QAPage | None) -> str | None:
+    """The short link of `page` once it is published (a link must not lead to a 404)."""
+    if page is None or page.published_id is None:
+        return None
+    return qa_short_url(client=client, page=page)
+
+
 def qa_link_for_incident(*, client: Client, incident: Incident) -> str | None:
     """The short link the reply editor appends to every reply and post of the incident; None
     while the incident has no published Q&A page (a link must not lead to a 404)."""
     tenancy.require_tenant(client)
     page = QAPage.objects.filter(incident=incident, published__isnull=False).first()
-    return qa_short_url(client=client, page=page) if page is not None else None
+    return qa_link_of(client=client, page=page)
 
 
 # --- Reads ----------------------------------------------------------------------------------

@@ -59,7 +59,12 @@ from playbooks.models import (
     ResponseStatus,
 )
 from playbooks.senders import Sender, SendError, SendKey, SentItem, Target, sender_for
-from playbooks.services import PLATFORM_NAMES, reply_once_refusal, response_checked
+from playbooks.services import (
+    PLATFORM_NAMES,
+    reply_once_refusal,
+    require_agency_person,
+    response_checked,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -127,13 +132,6 @@ def _event(response: Response, *, actor: str, note: str) -> None:
         )
 
 
-def _require_agency(client: Client, user: User, what: str) -> None:
-    from agency.selectors import Access, client_access
-
-    if client_access(user=user, client=client) is not Access.FULL:
-        raise PermissionDeniedError(f"Only the agency's people on this brand {what}.")
-
-
 # --- Drafts -------------------------------------------------------------------------------
 
 
@@ -176,7 +174,7 @@ def response_draft(
     page's link is added at the end when the text lacks it (every answer links it), whichever
     door the draft came through. Agency people only; not on a closed incident."""
     tenancy.require_tenant(client)
-    _require_agency(client, acting_user, "draft replies")
+    require_agency_person(client, acting_user, "draft replies")
     _not_closed(incident)
     text, thread_key, author_key = response_checked(
         kind=kind, platform=platform, text=_linked(client, incident, text), mention=mention
@@ -212,7 +210,7 @@ def response_draft_update(
     """A draft's (or a failed send's) new text. An approval was of the old text: it no longer
     holds (approvals are of a digest of the text). Agency people only."""
     tenancy.require_tenant(client)
-    _require_agency(client, acting_user, "edit replies")
+    require_agency_person(client, acting_user, "edit replies")
     locked = Response.objects.select_for_update(of=("self",)).select_related("mention__author")
     row = locked.get(pk=response.pk)
     if row.status not in (ResponseStatus.DRAFT, ResponseStatus.FAILED):
@@ -242,7 +240,7 @@ def response_draft_update(
 def response_discard(*, client: Client, response: Response, acting_user: User) -> None:
     """Throw a draft (or a failed send) away. What went out, or may have, stays."""
     tenancy.require_tenant(client)
-    _require_agency(client, acting_user, "discard replies")
+    require_agency_person(client, acting_user, "discard replies")
     row = Response.objects.select_for_update().get(pk=response.pk)
     if row.status not in (ResponseStatus.DRAFT, ResponseStatus.FAILED):
         raise IncidentError(f"{_what(row)} is {row.get_status_display().lower()}: it stays.")
@@ -453,7 +451,7 @@ def response_send(
     from agency.selectors import user_can_manage_clients
 
     tenancy.require_tenant(client)
-    _require_agency(client, acting_user, "send replies")
+    require_agency_person(client, acting_user, "send replies")
     response = Response.objects.select_related("incident", "mention__author").get(pk=response.pk)
     if response.status in DONE:
         return response  # out already: nothing is sent twice

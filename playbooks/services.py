@@ -364,7 +364,8 @@ def incident_status_set(
     return incident
 
 
-def _agency_person(client: Client, user: User, what: str) -> None:
+def require_agency_person(client: Client, user: User, what: str) -> None:
+    """Only the agency's people on the brand (full access) do `what`: a client viewer reads."""
     from agency.selectors import Access, client_access
 
     if client_access(user=user, client=client) is not Access.FULL:
@@ -380,9 +381,9 @@ def incident_lead_set(
     the agency's people on the brand lead; the same lead again changes nothing."""
     tenancy.require_tenant(client)
     lead = lead or acting_user
-    _agency_person(client, acting_user, "hand the lead over")
+    require_agency_person(client, acting_user, "hand the lead over")
     if lead.pk != acting_user.pk:
-        _agency_person(client, lead, "lead an incident")
+        require_agency_person(client, lead, "lead an incident")
     incident = _locked(incident)
     _open(incident)
     if incident.lead == lead.email:
@@ -409,7 +410,7 @@ def incident_lead_set(
 def incident_join(*, client: Client, incident: Incident, acting_user: User) -> Incident:
     """Join the incident as a responder (a second time changes nothing)."""
     tenancy.require_tenant(client)
-    _agency_person(client, acting_user, "respond to incidents")
+    require_agency_person(client, acting_user, "respond to incidents")
     incident = _locked(incident)
     _open(incident)
     if acting_user.email in incident.responders:
@@ -439,7 +440,7 @@ def incident_note_add(
     """A note on the incident's timeline (what someone found out, decided or was told), also
     after closing: the review may go on."""
     tenancy.require_tenant(client)
-    _agency_person(client, acting_user, "write on the timeline")
+    require_agency_person(client, acting_user, "write on the timeline")
     note = note.strip()
     if not 1 <= len(note) <= MAX_NOTE:
         raise IncidentError(f"Write the note (at most {MAX_NOTE} characters).", field="note")
@@ -742,11 +743,8 @@ def playbook_update(
     """Change a playbook of the brand: its name, the situation it fits and its steps (each a
     dict of title, instructions, who, due_minutes and optionally kind), replaced in order.
     Incidents already open keep the checklist they got. Agency people only."""
-    from agency.selectors import Access, client_access
-
     tenancy.require_tenant(client)
-    if client_access(user=acting_user, client=client) is not Access.FULL:
-        raise PermissionDeniedError("Only the agency's people on this brand change playbooks.")
+    require_agency_person(client, acting_user, "change playbooks")
     name = name.strip()
     if not name or len(name) > 200:
         raise IncidentError("Name the playbook.", field="name")
@@ -865,15 +863,12 @@ def response_settings_update(
     repeated call is harmless. Runs in the brand's schema (asserted)."""
     from datetime import time as time_of_day
 
-    from agency.selectors import Access, client_access, user_can_manage_clients
+    from agency.selectors import user_can_manage_clients
     from monitoring.exceptions import SettingsError
     from playbooks.sending import approval_policy, response_approval_require
 
     tenancy.require_tenant(client)
-    if client_access(user=acting_user, client=client) is not Access.FULL:
-        raise PermissionDeniedError(
-            "Only the agency's people on this brand change its response settings."
-        )
+    require_agency_person(client, acting_user, "change its response settings")
     unknown = sorted(set(fields) - set(RESPONSE_SETTINGS))
     if unknown:
         raise SettingsError(f"'{unknown[0]}' is not a response setting.", field=unknown[0])

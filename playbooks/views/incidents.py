@@ -26,7 +26,7 @@ from playbooks.forms import CloseForm, LeadForm, NoteForm, OriginForm, StatusFor
 from playbooks.lessons import incident_lessons
 from playbooks.models import Incident, IncidentStatus
 from playbooks.notices import notice_read_counts
-from playbooks.qa import qa_page_of, qa_short_url
+from playbooks.qa import qa_link_of, qa_page_of
 from playbooks.selectors import first_response, incident_answer_counts
 from playbooks.services import (
     ALLOWED,
@@ -125,10 +125,7 @@ def _detail(request: HttpRequest, incident: Incident, **forms: Any) -> dict[str,
         "clock": clock_of(client, incident),
         "answers": incident_answer_counts(client=client, incident=incident),
         "qa_page": qa_page,
-        # (the link of a published page only: a link must not lead to a 404)
-        "qa_link": qa_short_url(client=client, page=qa_page)
-        if qa_page and qa_page.published
-        else None,
+        "qa_link": qa_link_of(client=client, page=qa_page),
         "notices": notice_read_counts(client=client, incident=incident)[:1],
         # The pages sent are the agency's, not the client's (as on the alert page).
         "timeline": incident_timeline(client=client, incident=incident, with_pages=agency),

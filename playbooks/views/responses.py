@@ -34,9 +34,9 @@ from playbooks.selectors import (
 from playbooks.senders import sender_for
 from playbooks.sending import (
     approval_policy,
-    approved,
     incident_is_crisis,
     may_approve,
+    response_approvals,
     response_approve,
     response_discard,
     response_draft,
@@ -105,11 +105,19 @@ class _Rules:
     agency: bool
     is_open: bool
     qa_link: str | None
+    # The responses whose text as it reads now was approved (by id), when approval is asked.
+    approved: frozenset[int]
 
 
-def _rules(request: HttpRequest, client: Any, incident: Incident) -> _Rules:
+def _rules(
+    request: HttpRequest, client: Any, incident: Incident, responses: list[Response]
+) -> _Rules:
+    needs = incident_is_crisis(incident) and approval_policy(client=client)
     return _Rules(
-        crisis_needs_approval=incident_is_crisis(incident) and approval_policy(client=client),
+        crisis_needs_approval=needs,
+        approved=frozenset(response_approvals(client=client, responses=responses))
+        if needs
+        else frozenset(),
         may_approve=may_approve(client=client, user=person_of(request)),
         agency=writes(request),
         is_open=incident.status != IncidentStatus.CLOSED,
@@ -121,7 +129,7 @@ def _card(client: Any, incident: Incident, response: Response, rules: _Rules) ->
     """What the page shows of one response, and which of its buttons this person gets."""
     editable = response.status in EDITABLE and rules.is_open
     needs = editable and rules.crisis_needs_approval
-    ok = needs and approved(client=client, response=response)
+    ok = needs and response.pk in rules.approved
     return {
         "response": response,
         "editable": editable and rules.agency,
@@ -148,9 +156,9 @@ def _card(client: Any, incident: Incident, response: Response, rules: _Rules) ->
 def _context(request: HttpRequest, incident: Incident, **forms: Any) -> dict[str, Any]:
     client = brand_of(request)
     agency = writes(request)
-    rules = _rules(request, client, incident)
-    qa_link = rules.qa_link
     responses = incident_responses(client=client, incident=incident)
+    rules = _rules(request, client, incident, responses)
+    qa_link = rules.qa_link
     to_answer, more = incident_messages_to_answer(
         client=client, incident=incident, responses=responses
     )
