@@ -83,6 +83,10 @@ class WaveFigures:
     # The volume detectors (overall and negative, brand and platforms): did any go over its bar?
     detector_alert: bool = False
     negative_by_platform: dict[str, int] = field(default_factory=dict)
+    # Of those, on each platform, the posts about what the origin's are about
+    # (monitoring.analysis.topic), and the words they share; None: not compared, all count.
+    on_topic_by_platform: dict[str, int] | None = None
+    topic_terms: tuple[str, ...] = ()
     multipliers: list[Multiplier] = field(default_factory=list)
     emotional_negative: int = 0
     last_15_min: int = 0
@@ -180,15 +184,22 @@ def judge(figures: WaveFigures, thresholds: Thresholds) -> Judgement:
             f"joined in: {named}"
         )
 
-    # Spreading to other platforms.
-    platforms = [p for p, n in figures.negative_by_platform.items() if n >= t.spread_min_negative]
+    # Spreading to other platforms: their negative posts about the same thing.
+    spread = (
+        figures.negative_by_platform
+        if figures.on_topic_by_platform is None
+        else figures.on_topic_by_platform
+    )
+    platforms = [p for p, n in spread.items() if n >= t.spread_min_negative]
     others = [p for p in platforms if p != figures.origin_platform]
     if others:
         points += 2 if len(others) >= 2 else 1
-        ordered = sorted(others, key=lambda p: -figures.negative_by_platform[p])
+        ordered = sorted(others, key=lambda p: -spread[p])
+        shared = ", ".join(figures.topic_terms)
         reasons.append(
             f"spreading from {platform_name(figures.origin_platform)} to "
             + " and ".join(platform_name(p) for p in ordered)
+            + (f" (the same words: {shared})" if shared else "")
         )
 
     # Emotional rather than factual.

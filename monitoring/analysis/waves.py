@@ -40,7 +40,12 @@ what they say is the brand's usual fortnightly peak (daily maxima follow a Gumbe
 `gumbel_return_level`), as well as the absolute floor `alert_z`. `evidence` = z / bar, and
 `score` = e^2 / (1 + e^2), so 0.5 is the bar.
 
-Waves. One alert per wave: the first bin over the bar opens a wave and alerts. The wave closes
+Waves. One alert per wave: the first bin over the bar opens a wave and alerts, if it is
+confirmed: a bin far over the bar (`instant_evidence`) alerts at once, one just over it only
+when the bin before was already past `confirm_fraction` of its bar, or else from the next bin
+if that one is still over it. A post that got shared puts one bin just over the bar and the
+next back under; people talking about the brand go on. The price is five minutes on a marginal
+wave; a clear one alerts on its first bin. The wave closes
 when every horizon has stayed under `calm_fraction` of its bar for `calm_hours`, or after
 `max_wave_hours` (a story still running then alerts again, once a day); inside it, only a bin
 with `escalate_factor` times the wave's strongest evidence so far alerts again. No alert in the
@@ -72,7 +77,9 @@ Level = Literal["normal", "elevated", "spike"]
 
 @dataclass(frozen=True)
 class WaveParams:
-    """The detector's settings, chosen on principle rather than fitted (see bench/nab.py)."""
+    """The detector's settings, chosen on principle, then checked out of sample: each setting
+    of a grid around these is ranked leave-one-series-out on NAB's labelled series and on
+    synthetic brands (bench/nab_loso.py, figures in bench/RESULTS.md)."""
 
     bin_seconds: int = 300
     # No alert until a day of history: before that there is no hour-of-day baseline at all.
@@ -103,6 +110,11 @@ class WaveParams:
     calm_hours: float = 12.0
     max_wave_hours: float = 24.0
     escalate_factor: float = 2.0
+    # People talking goes on: a bin over the bar alerts when the bin before it was already past
+    # `confirm_fraction` of its bar, or when it is `instant_evidence` times the bar itself;
+    # a lone bin over the bar after a calm one waits for the next bin to confirm it.
+    confirm_fraction: float = 0.5
+    instant_evidence: float = 2.0
     # A crisis is people talking: a handful of extra mentions, and clearly above usual.
     min_excess: float = 5.0
     min_ratio: float = 1.5
@@ -269,6 +281,8 @@ class _State:
     calm_bins: int = 0
     wave_bins: int = 0
     wave_peak: float = 0.0
+    # The last seen bin's evidence: a lone bin over the bar waits for the next to confirm it.
+    last_evidence: float = 0.0
 
 
 class VolumeDetector:
@@ -387,8 +401,12 @@ class VolumeDetector:
                 s.in_wave = False
         # A new wave, or one grown well past its peak so far: a bigger story on top of the one
         # being handled. A zero-filled bin (no timestamp) was never seen: it cannot alert.
+        confirmed = s.last_evidence >= p.confirm_fraction or best_evidence >= p.instant_evidence
+        if timestamp is not None:
+            s.last_evidence = best_evidence
         if (
             best_evidence >= 1.0
+            and confirmed
             and timestamp is not None
             and s.seen > self._warmup_bins
             and (not s.in_wave or best_evidence >= p.escalate_factor * s.wave_peak)

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import logging
 import zlib
+from collections import Counter
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -37,6 +38,7 @@ from django.utils import timezone
 
 from clients import tenancy
 from monitoring.analysis.text import texts_analyze
+from monitoring.analysis.topic import SAME_TOPIC_COSINE, wave_topic, words
 from monitoring.analysis.verdict import (
     Judgement,
     Multiplier,
@@ -432,6 +434,7 @@ def _wave_figures(
             [wave.started_at],
         )
         by_platform = dict(cursor.fetchall())
+    on_topic, terms = _on_topic_by_platform(wave, now)
     peak = wave.figures.get("peak") or {}
     if strongest is not None:
         key, reading = strongest
@@ -468,12 +471,57 @@ def _wave_figures(
         window_start=start.astimezone(tz),
         detector_alert=bool(wave.figures.get("detector_alert")),
         negative_by_platform=by_platform,
+        on_topic_by_platform=on_topic,
+        topic_terms=terms,
         multipliers=_negative_multipliers(wave.started_at),
         emotional_negative=emotional,
         last_15_min=last_15,
         previous_15_min=previous_15,
         duration_hours=(now - wave.started_at).total_seconds() / 3600,
     )
+
+
+# How many of a wave's negative posts, and of the brand's mentions before it, the topic
+# comparison reads: the latest, enough to tell what a wave is about.
+TOPIC_POSTS = 2_000
+TOPIC_BACKGROUND = 300
+
+
+def _on_topic_by_platform(wave: Wave, now: datetime) -> tuple[dict[str, int], tuple[str, ...]]:
+    """Per platform, the wave's negative posts about what its origin platform's posts are about
+    (all of the origin's own), and the words they share; ({}, ()) when the origin has none."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT platform, text FROM monitoring_mention
+            WHERE posted_at >= %s AND posted_at <= %s AND sentiment = 'neg' AND repost_of = ''
+              AND deleted_at IS NULL
+            ORDER BY posted_at DESC LIMIT %s
+            """,
+            [wave.started_at, now + timedelta(minutes=5), TOPIC_POSTS],
+        )
+        posts = cursor.fetchall()
+        cursor.execute(
+            """
+            SELECT text FROM monitoring_mention
+            WHERE posted_at < %s AND posted_at >= %s AND deleted_at IS NULL
+            ORDER BY posted_at DESC LIMIT %s
+            """,
+            [wave.started_at, wave.started_at - timedelta(days=7), TOPIC_BACKGROUND],
+        )
+        background = [text for (text,) in cursor.fetchall()]
+    origin = [text for platform, text in posts if platform == wave.origin_platform]
+    if not origin:
+        return {}, ()
+    others = [(platform, text) for platform, text in posts if platform != wave.origin_platform]
+    topic = wave_topic(origin, [text for _, text in others], background)
+    counts = {wave.origin_platform: len(origin)}
+    shared: Counter[str] = Counter()
+    for platform, text in others:
+        if topic.similarity(text) >= SAME_TOPIC_COSINE:
+            counts[platform] = counts.get(platform, 0) + 1
+            shared.update(set(words(text)) & topic.centroid.keys())
+    return counts, tuple(t for t, _ in shared.most_common(3))
 
 
 def _origin_platform(since: datetime, fallback: str) -> str:

@@ -205,24 +205,57 @@ def test_a_multiplier_alone_opens_a_wave_before_the_volume_shows_it(world):
         assert list(Wave.objects.values_list("status", flat=True)) == ["closed"]
 
 
+def instagram_then_x(client, instagram_texts, x_texts):  # type: ignore[no-untyped-def]
+    """Eight negative posts on Instagram nine minutes ago, eight on X two minutes ago, on a brand
+    that is quiet on X; the wave and its alert."""
+    instagram = make_source(client, platform="instagram", name="ig")
+    x = make_source(client, platform="x", name="x")
+    quiet_history(client, x)
+    at = NOW - timedelta(minutes=9)
+    ingest(client, instagram, [item(n, at, instagram_texts[n % 4], f"ig{n}", 40) for n in range(8)])
+    at = NOW - timedelta(minutes=2)
+    ingest(client, x, [item(20 + n, at, x_texts[n % 4], f"tw{n}", 40) for n in range(8)])
+    return wave_of(client)
+
+
 def test_spreading_to_a_second_platform_is_named_with_the_origin(world):
-    instagram = make_source(world.alpha, platform="instagram", name="ig")
-    x = make_source(world.alpha, platform="x", name="x")
-    quiet_history(world.alpha, x)
-    ingest(
-        world.alpha,
-        instagram,
-        [item(n, NOW - timedelta(minutes=9), ANGRY[n % 6], f"ig{n}", 40) for n in range(8)],
-    )
-    ingest(
-        world.alpha,
-        x,
-        [item(20 + n, NOW - timedelta(minutes=2), ANGRY[n % 6], f"tw{n}", 40) for n in range(8)],
-    )
-    wave, alert = wave_of(world.alpha)
+    wave, alert = instagram_then_x(world.alpha, ANGRY, ANGRY)
     assert alert is not None
     assert wave.origin_platform == "instagram"
-    assert "spreading from Instagram to X" in alert.reasons
+    assert any(
+        r.startswith("spreading from Instagram to X (the same words: ") for r in alert.reasons
+    )
+
+
+ADVERT = [
+    "That new advert mocking nurses is offensive. Pull it now!",
+    "Disgusted by the advert mocking nurses #boycott",
+    "Mocking nurses in an advert? Shameful, you should be ashamed",
+    "This advert mocking nurses is a disgrace. #boycott",
+]
+PARCELS = [
+    "My parcel is late again, terrible service",
+    "Still no refund for my broken kettle. Awful!",
+    "Your app crashed twice at checkout, useless",
+    "Worst delivery ever, the box was crushed",
+]
+
+
+@pytest.mark.parametrize(("x_texts", "spreads"), [(ADVERT, True), (PARCELS, False)])
+def test_only_negative_posts_about_the_same_thing_spread_a_wave(world, x_texts, spreads):
+    """Instagram is angry about an advert. X's negative posts about the advert spread the wave
+    to X; the same number of complaints about parcels, at the same time, do not."""
+    wave, alert = instagram_then_x(world.alpha, ADVERT, x_texts)
+    assert alert is not None and wave.origin_platform == "instagram"
+    with tenancy.tenant_context(world.alpha):
+        assert Mention.objects.filter(platform="x", sentiment="neg").count() == 8
+    spreading = [r for r in alert.reasons if r.startswith("spreading from Instagram to X")]
+    assert bool(spreading) == spreads
+    if spreads:
+        assert "advert" in spreading[0] and "nurses" in spreading[0]
+    # Another brand's advert wave spreads nothing here, nor is this one seen there.
+    with tenancy.tenant_context(world.bravo):
+        assert not Wave.objects.exists()
 
 
 def test_detection_twice_at_the_same_moment_changes_nothing(world):
