@@ -131,15 +131,15 @@ def test_a_slow_burn_over_a_day_is_caught_though_no_bin_spikes():
     burn_at = START + timedelta(days=20, hours=6)
 
     def slow_burn(at: datetime) -> float:
-        # from nothing to +120 % of usual, steadily over 18 hours
+        # from nothing to +180 % of usual, steadily over 18 hours
         if burn_at <= at < burn_at + timedelta(hours=18):
             share = (at - burn_at) / timedelta(hours=18)
-            return 1.2 * share * per_day / 288 / 0.62 * daily_shape(at)
+            return 1.8 * share * per_day / 288 / 0.62 * daily_shape(at)
         return 0.0
 
-    # No bin's expected count is ever more than 2.2x its usual (by construction), so no single
+    # No bin's expected count is ever more than 2.8x its usual (by construction), so no single
     # 5-minute bin stands out the way a spike does; yet the wave is seen within the day, by a
-    # window of an hour or more.
+    # window of an hour or more. (A burn that never doubles the usual is no wave: `min_ratio`.)
     run = simulate(per_day=per_day, days=24, extra=slow_burn, seed=4)
     found = alerts_between(run, burn_at, burn_at + timedelta(hours=18))
     assert found
