@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -104,6 +105,34 @@ def update_results(section: str, body: str) -> None:
         end = text.find("\n## ", start + len(marker))
         text = text[:start] + text[end + 1 :] if end >= 0 else text[:start]
     path.write_text(text.rstrip("\n") + "\n\n" + marker + body.rstrip("\n") + "\n")
+
+
+def best_rate(fn: Callable[[], object], count: int, passes: int) -> float:
+    """Items per second of the fastest of `passes` runs of `fn` over `count` items."""
+    best = float("inf")
+    for _ in range(passes):
+        start = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - start)
+    return count / best
+
+
+def publish_text_figures(
+    section: str, command: str, lines: list[str], figures: Mapping[str, object]
+) -> None:
+    """A one-core text benchmark's section: a header naming the run, `lines`, and the figures
+    as key=value on the last line printed."""
+    import platform
+
+    header = (
+        f"Run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, Python "
+        f"{platform.python_version()}, pinned to 1 of {os.cpu_count()} cores; `{command}`."
+    )
+    body = "\n".join([header, "", *lines])
+    update_results(section, body)
+    print(body)
+    print()
+    print(" ".join(f"{k}={v}" for k, v in figures.items()))
 
 
 def p95(values: list[float]) -> float:

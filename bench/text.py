@@ -25,12 +25,9 @@ from __future__ import annotations
 
 import csv
 import os
-import platform
-import time
 from collections import Counter
-from collections.abc import Callable
 
-from common import ROOT, update_results
+from common import ROOT, best_rate, publish_text_figures
 
 from monitoring.analysis.text import TextAnalysis, texts_analyze
 from monitoring.analysis.text_lang import lang_detect
@@ -68,15 +65,6 @@ def baseline(rows: Rows) -> float:
     """Pos-vs-neg accuracy of answering "pos" every time: what the skew of a set gives away."""
     polar = [label for label, _ in rows if label in ("pos", "neg")]
     return polar.count("pos") / len(polar)
-
-
-def best_rate(fn: Callable[[], object], count: int) -> float:
-    best = float("inf")
-    for _ in range(PASSES):
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
-    return count / best
 
 
 REFERENCES = """Targets: pos-vs-neg accuracy >= 0.80 in each of English, Swedish and Dutch (of
@@ -136,9 +124,9 @@ def main() -> None:
     tweets = [t for _, t in data["en"] + data["sv"]]
     tweet_langs = ["en"] * len(data["en"]) + ["sv"] * len(data["sv"])
     reviews = [t for _, t in data["nl"]]
-    rate = best_rate(lambda: texts_analyze(tweets), len(tweets))
-    rate_given = best_rate(lambda: texts_analyze(tweets, tweet_langs), len(tweets))
-    rate_reviews = best_rate(lambda: texts_analyze(reviews), len(reviews))
+    rate = best_rate(lambda: texts_analyze(tweets), len(tweets), PASSES)
+    rate_given = best_rate(lambda: texts_analyze(tweets, tweet_langs), len(tweets), PASSES)
+    rate_reviews = best_rate(lambda: texts_analyze(reviews), len(reviews), PASSES)
     figures["texts_per_s"] = round(rate)
     figures["texts_per_s_lang_given"] = round(rate_given)
     mean_chars = sum(map(len, tweets)) / len(tweets)
@@ -153,15 +141,12 @@ def main() -> None:
         f"| book reviews ({len(reviews):,}, mean {review_chars:.0f} chars), detected | "
         f"{rate_reviews:,.0f} |",
     ]
-    header = (
-        f"Run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, Python "
-        f"{platform.python_version()}, pinned to 1 of {os.cpu_count()} cores; `bin/bench text`."
+    publish_text_figures(
+        "Text analysis (sentiment, tone, language)",
+        "bin/bench text",
+        [*lines, "", REFERENCES],
+        figures,
     )
-    body = "\n".join([header, "", *lines, "", REFERENCES])
-    update_results("Text analysis (sentiment, tone, language)", body)
-    print(body)
-    print()
-    print(" ".join(f"{k}={v}" for k, v in figures.items()))
 
 
 if __name__ == "__main__":
