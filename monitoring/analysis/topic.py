@@ -6,11 +6,12 @@ advert. So each negative post on another platform is compared with the wave's po
 origin platform: TF-IDF vectors (words, lower-cased; links, @handles, numbers, stop words and
 words of feeling dropped; hashtags kept as words), with the document frequencies taken over
 the wave's posts and a sample of the brand's ordinary mentions before it, so that what every
-mention of the brand says (its name) weighs nothing and what this wave says ("advert",
-"nurses", "#boycott") weighs much. The origin's posts make one centroid (the mean of their
-unit vectors, its `CENTROID_TERMS` heaviest terms kept); a post is on topic when its cosine
-with the centroid reaches `SAME_TOPIC_COSINE`. `Topic.terms` names the heaviest terms.
-A post in another language than the origin's shares no words with it and does not count.
+mention of the brand says weighs little (its name, which the desk passes as `ignore`, nothing)
+and what this wave says ("advert", "nurses", "#boycott") weighs much. The origin's posts make
+one centroid (the mean of their unit vectors, its `CENTROID_TERMS` heaviest terms kept); a
+post is on topic when its cosine with the centroid reaches `SAME_TOPIC_COSINE`. `Topic.terms`
+names the heaviest terms. A post in another language than the origin's shares no words with
+it and does not count.
 
 Pure computation: no Django, no network.
 """
@@ -24,7 +25,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from monitoring.analysis.text_lexicons import rules_for
+from monitoring.analysis.text_lexicons import BOOSTER, NEGATOR, rules_for
 
 SAME_TOPIC_COSINE = 0.2
 # A word of at least this valence (VADER's -4..4) in a lexicon says how, not what.
@@ -40,6 +41,7 @@ STOP_WORDS = frozenset(
     will would can could should all any our ours out who what when where why how its it's
     just from they them their there then than too very about into over again also only even
     still more most much some such get got being been does did doing done here now one
+    ever never like really just
     een het van voor niet met die dat deze dit zijn was waren wordt worden heb hebt heeft
     hebben maar ook nog wel als dan bij naar uit over toen omdat jullie jouw mijn onze hun
     zij wij jij ik hij haar hem wat wie waar hoe waarom geen alle veel meer zeer heel
@@ -59,10 +61,13 @@ def words(text: str) -> list[str]:
 
 @lru_cache(maxsize=100_000)
 def _feeling(word: str) -> bool:
-    """A word with a clear valence in the English, Dutch or Swedish lexicon."""
-    return any(
-        abs(rules_for(lang).lookup(word)[0]) >= FEELING_VALENCE for lang in ("en", "nl", "sv")
-    )
+    """A word with a clear valence, or a booster ("absolutely"), in the English, Dutch or
+    Swedish lexicon."""
+    for lang in ("en", "nl", "sv"):
+        valence, _, flags = rules_for(lang).lookup(word)
+        if abs(valence) >= FEELING_VALENCE or flags & (BOOSTER | NEGATOR):
+            return True
+    return False
 
 
 @dataclass(frozen=True)
@@ -72,6 +77,7 @@ class Topic:
     idf: dict[str, float]
     centroid: dict[str, float]
     default_idf: float
+    ignore: frozenset[str] = frozenset()
 
     def terms(self, k: int = 5) -> list[str]:
         return [t for t, _ in sorted(self.centroid.items(), key=lambda kv: (-kv[1], kv[0]))[:k]]
@@ -84,7 +90,7 @@ class Topic:
         return sum(w * self.centroid.get(t, 0.0) for t, w in vector.items())
 
     def _vector(self, tokens: Iterable[str]) -> dict[str, float]:
-        counts = Counter(tokens)
+        counts = Counter(t for t in tokens if t not in self.ignore)
         vector = {
             t: (1.0 + math.log(n)) * self.idf.get(t, self.default_idf) for t, n in counts.items()
         }
@@ -92,17 +98,25 @@ class Topic:
         return {t: w / norm for t, w in vector.items()} if norm else {}
 
 
-def wave_topic(origin: Sequence[str], others: Sequence[str], background: Sequence[str]) -> Topic:
+def wave_topic(
+    origin: Sequence[str],
+    others: Sequence[str],
+    background: Sequence[str],
+    *,
+    ignore: frozenset[str] = frozenset(),
+) -> Topic:
     """The topic of a wave whose origin platform's posts are `origin`, beside the posts on other
-    platforms (`others`) and the brand's ordinary mentions before it (`background`)."""
+    platforms (`others`) and the brand's ordinary mentions before it (`background`); the words
+    of `ignore` (the brand's name) count for nothing."""
     documents = [set(words(t)) for t in (*origin, *others, *background)]
     n = len(documents)
     frequency: Counter[str] = Counter()
     for document in documents:
         frequency.update(document)
-    # No smoothing term: a word in every document (the brand's name) weighs nothing.
-    idf = {t: math.log((1 + n) / (1 + df)) for t, df in frequency.items()}
-    topic = Topic(idf=idf, centroid={}, default_idf=math.log(1 + n))
+    # A word in every document weighs little but not nothing: a wave that every platform
+    # talks about, with no ordinary mentions to compare, still has a topic.
+    idf = {t: math.log((2 + n) / (1 + df)) for t, df in frequency.items()}
+    topic = Topic(idf=idf, centroid={}, default_idf=math.log(2 + n), ignore=ignore)
     centroid: dict[str, float] = {}
     vectors = [topic._vector(words(t)) for t in origin]
     vectors = [v for v in vectors if v]
@@ -114,7 +128,7 @@ def wave_topic(origin: Sequence[str], others: Sequence[str], background: Sequenc
     norm = math.sqrt(sum(w * w for w in heaviest.values()))
     if norm:
         heaviest = {t: w / norm for t, w in heaviest.items()}
-    return Topic(idf=idf, centroid=heaviest, default_idf=topic.default_idf)
+    return Topic(idf=idf, centroid=heaviest, default_idf=topic.default_idf, ignore=ignore)
 
 
 def on_topic(

@@ -400,6 +400,7 @@ def _wave_figures(
     strongest: tuple[str, Reading] | None,
     tz: ZoneInfo,
     seconds: int,
+    brand: str,
 ) -> WaveFigures:
     with connection.cursor() as cursor:
         cursor.execute(
@@ -434,7 +435,7 @@ def _wave_figures(
             [wave.started_at],
         )
         by_platform = dict(cursor.fetchall())
-    on_topic, terms = _on_topic_by_platform(wave, now)
+    on_topic, terms = _on_topic_by_platform(wave, now, brand)
     peak = wave.figures.get("peak") or {}
     if strongest is not None:
         key, reading = strongest
@@ -487,9 +488,12 @@ TOPIC_POSTS = 2_000
 TOPIC_BACKGROUND = 300
 
 
-def _on_topic_by_platform(wave: Wave, now: datetime) -> tuple[dict[str, int], tuple[str, ...]]:
+def _on_topic_by_platform(
+    wave: Wave, now: datetime, brand: str
+) -> tuple[dict[str, int], tuple[str, ...]]:
     """Per platform, the wave's negative posts about what its origin platform's posts are about
-    (all of the origin's own), and the words they share; ({}, ()) when the origin has none."""
+    (all of the origin's own), and the words they share; ({}, ()) when the origin has none.
+    The brand's own name is in most of them and says nothing of the topic."""
     with connection.cursor() as cursor:
         cursor.execute(
             """
@@ -514,7 +518,9 @@ def _on_topic_by_platform(wave: Wave, now: datetime) -> tuple[dict[str, int], tu
     if not origin:
         return {}, ()
     others = [(platform, text) for platform, text in posts if platform != wave.origin_platform]
-    topic = wave_topic(origin, [text for _, text in others], background)
+    topic = wave_topic(
+        origin, [text for _, text in others], background, ignore=frozenset(words(brand))
+    )
     counts = {wave.origin_platform: len(origin)}
     shared: Counter[str] = Counter()
     for platform, text in others:
@@ -702,7 +708,7 @@ def waves_detect(*, client: Client, now: datetime | None = None) -> Wave | None:
             return None
 
     tz = ZoneInfo(client.timezone or "UTC")
-    figures = _wave_figures(wave, now, strongest, tz, seconds)
+    figures = _wave_figures(wave, now, strongest, tz, seconds, client.name)
     judgement = judge(figures, _thresholds(settings))
     wave.level = judgement.level
     if LEVEL_ORDER[judgement.level] > LEVEL_ORDER[wave.peak_level]:

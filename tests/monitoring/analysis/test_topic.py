@@ -54,3 +54,12 @@ def test_links_handles_numbers_and_stop_words_carry_no_topic():
 def test_no_origin_posts_make_no_topic():
     assert on_topic([], ["anything at all"], USUAL) == [False]
     assert wave_topic([], [], []).terms() == []
+
+
+def test_the_brands_own_name_and_boosters_are_never_the_shared_words():
+    """The desk passes the brand's name to ignore: in a wave about it, every post names it."""
+    origin = [f"Alpha Bakery sold me a mouldy loaf. Absolutely {w}!" for w in ("awful", "vile")]
+    topic = wave_topic(origin, [], [], ignore=frozenset(words("Alpha Bakery")))
+    assert set(topic.terms(5)) == {"sold", "mouldy", "loaf"}
+    assert topic.similarity("Alpha Bakery") == 0.0
+    assert topic.similarity("a mouldy loaf from them too") >= SAME_TOPIC_COSINE
