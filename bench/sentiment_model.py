@@ -21,10 +21,10 @@ Needs no database; writes its section of bench/RESULTS.md; the last line is key=
 
 from __future__ import annotations
 
-import csv
 import os
 
 from common import ROOT, best_rate, publish_text_figures
+from text import load
 
 from monitoring.analysis.sentiment_model import (
     POSITIVE_AT,
@@ -34,17 +34,9 @@ from monitoring.analysis.sentiment_model import (
 )
 from monitoring.analysis.text import text_analyze, texts_analyze
 
-DATA = ROOT.parent / "shared" / "data" / "sentiment"
 SETS = (("en", "en-tweets-vader.csv"), ("nl", "nl-bol-reviews.csv"), ("sv", "sv-tweets.csv"))
 PASSES = 3
 TARGET = 0.85
-
-Rows = list[tuple[str, str]]
-
-
-def load(name: str) -> Rows:
-    with (DATA / name).open(encoding="utf-8", newline="") as handle:
-        return [(row["label"], row["text"]) for row in csv.DictReader(handle)]
 
 
 def balanced(labels: list[str], answers: list[str]) -> tuple[float, float, float, int]:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -61,15 +61,19 @@ class Brand:
     waves: tuple[Wave, ...] = ()
 
 
+QUIET_BAKERY = Brand("quiet bakery", per_day=40, days=90, seed=1, dispersion=0.3, weekend=1.4)
+STREAMING = Brand(
+    "streaming service", per_day=6000, days=90, seed=5, dispersion=0.08, evening_spike=3.0
+)
+
 BRANDS: tuple[Brand, ...] = (
-    Brand("quiet bakery", per_day=40, days=90, seed=1, dispersion=0.3, weekend=1.4),
-    Brand(
-        "quiet bakery, a crisis",
-        per_day=40,
+    QUIET_BAKERY,
+    # The same brands, other draws, and a wave each.
+    replace(
+        QUIET_BAKERY,
+        name="quiet bakery, a crisis",
         days=60,
         seed=2,
-        dispersion=0.3,
-        weekend=1.4,
         waves=(Wave(40, 18, 12.0, 0.5, 3.0),),
     ),
     Brand("regional retailer", per_day=900, days=90, seed=3, weekend=0.6, growth_per_month=0.1),
@@ -82,14 +86,12 @@ BRANDS: tuple[Brand, ...] = (
         night_share=0.05,
         waves=(Wave(50, 9, 4.0, 1.0, 4.0), Wave(75, 20, 6.0, 0.25, 1.0)),
     ),
-    Brand("streaming service", per_day=6000, days=90, seed=5, dispersion=0.08, evening_spike=3.0),
-    Brand(
-        "streaming service, a crisis",
-        per_day=6000,
+    STREAMING,
+    replace(
+        STREAMING,
+        name="streaming service, a crisis",
         days=75,
         seed=6,
-        dispersion=0.08,
-        evening_spike=3.0,
         waves=(Wave(45, 7, 3.0, 0.5, 6.0),),
     ),
     Brand(

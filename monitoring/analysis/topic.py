@@ -84,7 +84,11 @@ class Topic:
 
     def similarity(self, text: str) -> float:
         """Cosine of the text's TF-IDF vector with the centroid (0 for a text with no words)."""
-        vector = self._vector(words(text))
+        return self.similarity_of(words(text))
+
+    def similarity_of(self, tokens: Sequence[str]) -> float:
+        """`similarity` of a text already split by `words`."""
+        vector = self._vector(tokens)
         if not vector or not self.centroid:
             return 0.0
         return sum(w * self.centroid.get(t, 0.0) for t, w in vector.items())
@@ -108,17 +112,17 @@ def wave_topic(
     """The topic of a wave whose origin platform's posts are `origin`, beside the posts on other
     platforms (`others`) and the brand's ordinary mentions before it (`background`); the words
     of `ignore` (the brand's name) count for nothing."""
-    documents = [set(words(t)) for t in (*origin, *others, *background)]
-    n = len(documents)
+    origin_words = [words(t) for t in origin]
     frequency: Counter[str] = Counter()
-    for document in documents:
-        frequency.update(document)
+    for tokens in (*origin_words, *(words(t) for t in (*others, *background))):
+        frequency.update(set(tokens))
+    n = len(origin) + len(others) + len(background)
     # A word in every document weighs little but not nothing: a wave that every platform
     # talks about, with no ordinary mentions to compare, still has a topic.
     idf = {t: math.log((2 + n) / (1 + df)) for t, df in frequency.items()}
     topic = Topic(idf=idf, centroid={}, default_idf=math.log(2 + n), ignore=ignore)
     centroid: dict[str, float] = {}
-    vectors = [topic._vector(words(t)) for t in origin]
+    vectors = [topic._vector(tokens) for tokens in origin_words]
     vectors = [v for v in vectors if v]
     for vector in vectors:
         for t, w in vector.items():

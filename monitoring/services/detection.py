@@ -524,9 +524,10 @@ def _on_topic_by_platform(
     counts = {wave.origin_platform: len(origin)}
     shared: Counter[str] = Counter()
     for platform, text in others:
-        if topic.similarity(text) >= SAME_TOPIC_COSINE:
+        tokens = words(text)
+        if topic.similarity_of(tokens) >= SAME_TOPIC_COSINE:
             counts[platform] = counts.get(platform, 0) + 1
-            shared.update(set(words(text)) & topic.centroid.keys())
+            shared.update(set(tokens) & topic.centroid.keys())
     return counts, tuple(t for t, _ in shared.most_common(3))
 
 
